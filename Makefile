@@ -1,0 +1,52 @@
+# Makefile — the two commands of tamis, and a few more. CMake does the real work.
+#   make run    install deps, build, generate a sample, import, ingest, print stats
+#   make test   install deps, build (normal, ASan+UBSan, fuzz) and run every test
+#   make build  build/tamis          make bench  run the benchmarks (not part of test)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+DATA ?= ./tamis-data
+SAMPLE ?= ./tamis-sample
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps build build-asan build-fuzz run test test-unit test-asan test-fuzz bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTAMIS_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+
+build-fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DTAMIS_FUZZ=ON \
+	  -DTAMIS_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+
+run: build
+	@rm -rf $(DATA) $(SAMPLE)
+	./build/tamis gen --users 20000 --events 400000 --days 120 --seed 42 --bad-lines 5 -o $(SAMPLE)
+	./build/tamis --data $(DATA) import-contacts $(SAMPLE)/contacts.csv
+	./build/tamis --data $(DATA) ingest $(SAMPLE)/events.csv
+	./build/tamis --data $(DATA) stats
+
+test-unit: build
+	cd build && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+test-fuzz: build-fuzz
+	cd build-fuzz && ctest --output-on-failure -L fuzz -j $(JOBS)
+
+test: test-unit test-asan test-fuzz
+
+bench: build
+	bash bench/ingest.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

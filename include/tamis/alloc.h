@@ -1,0 +1,22 @@
+/* alloc.h — the one allocation wrapper of tamis.
+ *
+ * Every heap allocation goes through these functions. On exhaustion they print a
+ * message to stderr and abort(): like git's xmalloc and Redis's zmalloc OOM handler,
+ * we treat running out of memory as fatal rather than threading ENOMEM through every
+ * parser. Memory returned is owned by the caller and released with tamis_free(). */
+#ifndef TAMIS_ALLOC_H
+#define TAMIS_ALLOC_H
+
+#include <stddef.h>
+
+void *tamis_malloc(size_t size);
+void *tamis_calloc(size_t count, size_t size);
+void *tamis_realloc(void *ptr, size_t size);
+/* Grows an array to hold at least `need` elements of `elem_size` bytes; *cap is updated.
+ * Doubles the capacity so that appends are amortised O(1). */
+void *tamis_grow(void *ptr, size_t elem_size, size_t *cap, size_t need);
+char *tamis_strndup(const char *s, size_t len);
+char *tamis_strdup(const char *s);
+void tamis_free(void *ptr);
+
+#endif

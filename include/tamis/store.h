@@ -1,0 +1,164 @@
+/* store.h — the LMDB-backed state store (src/store/store.c).
+ *
+ * One data directory holds:
+ *   store/data.mdb, store/lock.mdb   the LMDB environment (layout in docs/STATE.md)
+ *   LOCK                             flock()ed by every tamis process using the dir
+ *   rejects.log, warnings.log        default reject / warning files (text)
+ *   raw/                             optional compressed raw-event archives (--keep-raw)
+ *
+ * Named databases inside the environment:
+ *   meta        text key -> value: format version, counters, retention, next uid
+ *   keys        user key bytes -> uid (u32)
+ *   users       uid (u32, MDB_INTEGERKEY) -> encoded contact record (tamis_contact)
+ *   activity    uid (u32, MDB_INTEGERKEY) -> encoded tamis_user_state
+ *   identities  platform id (u8) + platform user id bytes -> uid (u32)
+ *   phones      E.164 bytes -> uid (u32), MDB_DUPSORT: every user holding the number
+ *   platforms   platform name -> id (u8)
+ *   ledger      XXH3-128 of a file's bytes -> tamis_ledger_entry
+ *
+ * Transactions: at most one write transaction at a time (LMDB's rule); read
+ * transactions may run alongside. A failed write transaction is unusable: abort it.
+ * Anything borrowed from a transaction (an LMDB value) is valid only until that
+ * transaction ends or the next write in it. */
+#ifndef TAMIS_STORE_H
+#define TAMIS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tamis/error.h"
+#include "tamis/user_state.h"
+
+#define TAMIS_DEFAULT_RETENTION_DAYS 400
+#define TAMIS_DEFAULT_MAP_SIZE (64ULL << 30) /* 64 GiB of address space, sparse on disk */
+
+typedef struct tamis_store tamis_store;
+typedef struct tamis_txn tamis_txn;
+
+typedef struct tamis_store_options {
+    bool read_only;          /* shared lock, read-only environment */
+    uint64_t map_size_bytes; /* 0: TAMIS_DEFAULT_MAP_SIZE */
+} tamis_store_options;
+
+/* Opens (creating if needed, unless read_only) the data directory dir and takes its
+ * lock: exclusive for writers, shared for readers; TAMIS_EBUSY if another process holds
+ * it incompatibly. A read-only open of a directory that has no store yet fails with
+ * TAMIS_ENOTFOUND. The store is owned by the caller; close it with tamis_store_close(). */
+int tamis_store_open(const char *dir, const tamis_store_options *opts, tamis_store **out,
+                     tamis_error *err) TAMIS_WUR;
+void tamis_store_close(tamis_store *s);
+
+/* The data directory path given at open (borrowed, valid while the store is open). */
+const char *tamis_store_dir(const tamis_store *s);
+
+/* Retention in days (meta "retention_days", default 400). */
+uint32_t tamis_store_retention_days(const tamis_store *s);
+
+/* Begins a transaction; TAMIS_ESTORE on failure. Owned by the caller until commit or
+ * abort, both of which free it. commit may fail with TAMIS_EFULL. */
+int tamis_txn_begin(tamis_store *s, bool write, tamis_txn **out, tamis_error *err) TAMIS_WUR;
+int tamis_txn_commit(tamis_txn *t, tamis_error *err) TAMIS_WUR;
+void tamis_txn_abort(tamis_txn *t);
+
+/* ---- meta counters -------------------------------------------------------------- */
+
+/* Reads a u64 counter (0 when absent). */
+uint64_t tamis_meta_get_u64(tamis_txn *t, const char *name);
+int tamis_meta_put_u64(tamis_txn *t, const char *name, uint64_t value, tamis_error *err) TAMIS_WUR;
+/* Adds delta to a counter. */
+int tamis_meta_add_u64(tamis_txn *t, const char *name, uint64_t delta, tamis_error *err) TAMIS_WUR;
+/* Signed values (e.g. time range bounds); absent -> *present = false. */
+int64_t tamis_meta_get_i64(tamis_txn *t, const char *name, bool *present);
+int tamis_meta_put_i64(tamis_txn *t, const char *name, int64_t value, tamis_error *err) TAMIS_WUR;
+
+/* ---- users ---------------------------------------------------------------------- */
+
+/* Finds a user key. TAMIS_ENOTFOUND if absent. */
+int tamis_user_lookup(tamis_txn *t, const char *key, size_t len, uint32_t *uid, tamis_error *err) TAMIS_WUR;
+
+/* Creates a user with a fresh uid and an empty contact record holding only its key.
+ * The key must not exist yet (check with lookup). */
+int tamis_user_create(tamis_txn *t, const char *key, size_t len, uint32_t *uid, tamis_error *err) TAMIS_WUR;
+
+/* Removes a user's key, contact record and activity (identities and phones are the
+ * caller's: see tamis_store_forget in erase.h). TAMIS_ENOTFOUND if the uid has no record. */
+int tamis_user_delete(tamis_txn *t, uint32_t uid, tamis_error *err) TAMIS_WUR;
+
+/* Reads the raw encoded contact record of uid (borrowed, see the top comment). */
+int tamis_user_record_get(tamis_txn *t, uint32_t uid, const void **data, size_t *len,
+                          tamis_error *err) TAMIS_WUR;
+int tamis_user_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t len,
+                          tamis_error *err) TAMIS_WUR;
+
+/* Loads the activity state of uid into st (initialised by the call; empty if the user
+ * has none yet). */
+int tamis_activity_get(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_error *err) TAMIS_WUR;
+/* Stores pre-encoded activity bytes for uid (append is faster for ascending new uids). */
+int tamis_activity_put(tamis_txn *t, uint32_t uid, const void *data, size_t len, bool append,
+                       tamis_error *err) TAMIS_WUR;
+
+/* Iterates every uid in ascending order: calls fn(ctx, uid, key, key_len) until it
+ * returns non-zero (which is then returned). key is borrowed for the call. */
+typedef int (*tamis_user_visit_fn)(void *ctx, uint32_t uid, const char *key, size_t key_len);
+int tamis_users_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_error *err) TAMIS_WUR;
+
+/* ---- platforms and identities --------------------------------------------------- */
+
+/* Interns a platform name (already lower-case and validated) to its id, creating it in
+ * write transactions. TAMIS_ELIMIT past TAMIS_MAX_PLATFORMS, TAMIS_ENOTFOUND in a read
+ * transaction for an unknown name. */
+int tamis_platform_intern(tamis_txn *t, const char *name, size_t len, uint8_t *id,
+                          tamis_error *err) TAMIS_WUR;
+/* Name of a platform id, or NULL. Borrowed from the store; valid until close. */
+const char *tamis_platform_name(const tamis_store *s, uint8_t id);
+
+int tamis_identity_lookup(tamis_txn *t, uint8_t platform, const char *pid, size_t len,
+                          uint32_t *uid, tamis_error *err) TAMIS_WUR;
+int tamis_identity_put(tamis_txn *t, uint8_t platform, const char *pid, size_t len, uint32_t uid,
+                       tamis_error *err) TAMIS_WUR;
+int tamis_identity_delete(tamis_txn *t, uint8_t platform, const char *pid, size_t len,
+                          tamis_error *err) TAMIS_WUR;
+
+/* ---- phones --------------------------------------------------------------------- */
+
+/* Adds uid to the holders of e164. *other_uid receives another holder (or UINT32_MAX
+ * when uid is the only one), so the caller can report a duplicate. */
+int tamis_phone_index_add(tamis_txn *t, const char *e164, uint32_t uid, uint32_t *other_uid,
+                          tamis_error *err) TAMIS_WUR;
+int tamis_phone_index_remove(tamis_txn *t, const char *e164, uint32_t uid, tamis_error *err) TAMIS_WUR;
+
+/* ---- ledger --------------------------------------------------------------------- */
+
+typedef struct tamis_ledger_entry {
+    uint64_t size_bytes;        /* size of the file (compressed bytes as given) */
+    uint64_t committed_offset;  /* decompressed byte offset after the last committed batch */
+    uint64_t committed_line;    /* physical line number at that offset */
+    uint64_t accepted, rejected, duplicates;
+    uint64_t rejects_size;      /* size of the rejects file after the last commit */
+    uint64_t rejects_path_hash; /* XXH3-64 of the rejects file's path */
+    uint64_t raw_size;          /* size of the raw archive after the last commit */
+    uint8_t complete;           /* 1 once the whole file was applied */
+} tamis_ledger_entry;
+
+/* TAMIS_ENOTFOUND when the hash is new. */
+int tamis_ledger_get(tamis_txn *t, const uint8_t hash[16], tamis_ledger_entry *e, tamis_error *err) TAMIS_WUR;
+int tamis_ledger_put(tamis_txn *t, const uint8_t hash[16], const tamis_ledger_entry *e,
+                     tamis_error *err) TAMIS_WUR;
+
+/* ---- whole-store facts ---------------------------------------------------------- */
+
+typedef struct tamis_store_counts {
+    uint64_t users, identities, phones, ledger_files;
+    uint64_t file_bytes;   /* bytes of data.mdb on disk */
+    uint64_t used_bytes;   /* pages in use (last page number x page size) */
+} tamis_store_counts;
+
+int tamis_store_counts_get(tamis_txn *t, tamis_store_counts *c, tamis_error *err) TAMIS_WUR;
+
+/* Rewrites the environment into a fresh file holding only live records, then replaces
+ * the old one. LMDB reuses freed pages but never zeroes them, so after erasure the
+ * deleted bytes could otherwise survive on disk. Needs no open transaction. */
+int tamis_store_rewrite(tamis_store *s, tamis_error *err) TAMIS_WUR;
+
+#endif

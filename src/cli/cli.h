@@ -1,0 +1,56 @@
+/* cli.h — what every subcommand of the tamis binary shares.
+ *
+ * main.c parses the global options (--data, --help, --version), then hands the rest of
+ * argv to one tamis_cmd_* function; argv[0] is the subcommand's name. Each subcommand
+ * lives in its own cmd_<name>.c, parses its options with getopt_long, prints --help,
+ * and returns one of the exit codes below. Subcommands stay thin: the work is done by
+ * the modules under src/. */
+#ifndef TAMIS_CLI_H
+#define TAMIS_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit codes, documented in docs/CLI.md. */
+enum {
+    TAMIS_EXIT_OK = 0,       /* success (rejected lines below --max-errors included) */
+    TAMIS_EXIT_FAILURE = 1,  /* I/O, store or internal error; nothing half-applied */
+    TAMIS_EXIT_USAGE = 2,    /* bad command line */
+    TAMIS_EXIT_REJECTS = 3,  /* more rejected records than --max-errors; good ones kept */
+    TAMIS_EXIT_NOTFOUND = 4, /* the named user or file does not exist */
+    TAMIS_EXIT_BUSY = 5      /* another tamis process holds the data directory */
+};
+
+typedef struct tamis_cli {
+    const char *prog;      /* "tamis" */
+    const char *data_dir;  /* --data, $TAMIS_DATA, or "./tamis-data" */
+    bool stderr_is_tty;    /* draw progress bars only then */
+} tamis_cli;
+
+typedef enum tamis_out_format { TAMIS_OUT_TEXT, TAMIS_OUT_JSON, TAMIS_OUT_NDJSON, TAMIS_OUT_CSV } tamis_out_format;
+
+/* Parses a --format value among those allowed (bit mask of 1 << tamis_out_format);
+ * prints an error naming the allowed values and returns -1 when not allowed. */
+int tamis_cli_parse_format(const char *cmd, const char *value, unsigned allowed);
+
+/* Parses a non-negative integer option value; prints an error and returns -1 if bad. */
+int tamis_cli_parse_u64(const char *cmd, const char *opt, const char *value, unsigned long long *out);
+
+/* Formats a UTC instant as ISO-8601 "2026-11-01T12:34:56Z" (ms dropped) or
+ * "2026-11-01T12:34:56.789Z" when it has milliseconds. */
+void tamis_cli_iso_time(long long ts_ms, char out[64]);
+
+/* Prints "tamis CMD: MESSAGE" for a failed call and returns the matching exit code. */
+int tamis_cli_fail(const char *cmd, int rc, const char *msg);
+
+/* Maps a tamis_rc (error.h) to the exit code above. */
+int tamis_exit_code_for(int rc);
+
+int tamis_cmd_gen(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_import_contacts(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_ingest(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_stats(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_show(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_forget(const tamis_cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,60 @@
+/* cli_util.c — small helpers shared by the subcommands (see cli.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "tamis/error.h"
+
+static const char *const format_names[] = {"text", "json", "ndjson", "csv"};
+
+int tamis_cli_parse_format(const char *cmd, const char *value, unsigned allowed)
+{
+    for (int f = 0; f < 4; f++)
+        if ((allowed & (1u << f)) && !strcmp(value, format_names[f]))
+            return f;
+    fprintf(stderr, "tamis %s: unknown --format '%s' (one of:", cmd, value);
+    for (int f = 0; f < 4; f++)
+        if (allowed & (1u << f))
+            fprintf(stderr, " %s", format_names[f]);
+    fprintf(stderr, ")\n");
+    return -1;
+}
+
+int tamis_cli_parse_u64(const char *cmd, const char *opt, const char *value, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!value || !*value || *value == '-') {
+        fprintf(stderr, "tamis %s: %s needs a non-negative integer\n", cmd, opt);
+        return -1;
+    }
+    *out = strtoull(value, &end, 10);
+    if (errno || *end) {
+        fprintf(stderr, "tamis %s: %s: '%s' is not a non-negative integer\n", cmd, opt, value);
+        return -1;
+    }
+    return 0;
+}
+
+void tamis_cli_iso_time(long long ts_ms, char out[64])
+{
+    time_t secs = (time_t)(ts_ms >= 0 ? ts_ms / 1000 : (ts_ms - 999) / 1000);
+    int ms = (int)(ts_ms - (long long)secs * 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    if (ms)
+        snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    else
+        snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int tamis_cli_fail(const char *cmd, int rc, const char *msg)
+{
+    fprintf(stderr, "tamis %s: %s\n", cmd, msg && *msg ? msg : tamis_strerror(rc));
+    return tamis_exit_code_for(rc);
+}

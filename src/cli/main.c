@@ -1,0 +1,100 @@
+/* main.c — entry point of the tamis binary: global options and subcommand dispatch.
+ * Everything else happens in cmd_<name>.c and the modules below src/. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "tamis/error.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(const tamis_cli *cli, int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"gen", tamis_cmd_gen, "write a deterministic synthetic contacts.csv and events.csv"},
+    {"import-contacts", tamis_cmd_import_contacts, "import contacts (user keys, phones, zones, identities)"},
+    {"ingest", tamis_cmd_ingest, "apply events from CSV or NDJSON files, exactly once"},
+    {"stats", tamis_cmd_stats, "summarise the store: users, events, time range, bytes"},
+    {"show", tamis_cmd_show, "print the stored state of one user"},
+    {"forget", tamis_cmd_forget, "erase users and every trace of them"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: tamis [--data DIR] COMMAND [OPTIONS] [ARGS]\n"
+            "\n"
+            "tamis tells which of your users are really active, from your own first-party events.\n"
+            "\n"
+            "global options:\n"
+            "  --data DIR     data directory (default $TAMIS_DATA, else ./tamis-data)\n"
+            "  -h, --help     this help; `tamis COMMAND --help` for a command's own\n"
+            "  --version      print the version\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "exit codes: 0 ok, 1 failure, 2 usage, 3 too many rejected records,\n"
+            "            4 not found, 5 data directory busy (see docs/CLI.md)\n");
+}
+
+int tamis_exit_code_for(int rc)
+{
+    switch (rc) {
+    case TAMIS_OK: return TAMIS_EXIT_OK;
+    case TAMIS_EUSAGE: return TAMIS_EXIT_USAGE;
+    case TAMIS_ENOTFOUND: return TAMIS_EXIT_NOTFOUND;
+    case TAMIS_EBUSY: return TAMIS_EXIT_BUSY;
+    default: return TAMIS_EXIT_FAILURE;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    tamis_cli cli = {.prog = "tamis", .data_dir = NULL, .stderr_is_tty = isatty(2) != 0};
+    int i = 1;
+
+    cli.data_dir = getenv("TAMIS_DATA");
+    if (!cli.data_dir || !*cli.data_dir)
+        cli.data_dir = "./tamis-data";
+
+    /* Global options come before the command name; stop at the first non-option. */
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return TAMIS_EXIT_OK;
+        } else if (!strcmp(a, "--version")) {
+            printf("tamis 0.1.0\n");
+            return TAMIS_EXIT_OK;
+        } else if (!strcmp(a, "--data") && i + 1 < argc) {
+            cli.data_dir = argv[++i];
+        } else if (!strncmp(a, "--data=", 7)) {
+            cli.data_dir = a + 7;
+        } else {
+            fprintf(stderr, "tamis: unknown global option '%s'\n", a);
+            usage(stderr);
+            return TAMIS_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return TAMIS_EXIT_USAGE;
+    }
+    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
+        if (!strcmp(argv[i], commands[c].name)) {
+            optind = 0; /* reset getopt for the subcommand (glibc: full reinit) */
+            return commands[c].run(&cli, argc - i, argv + i);
+        }
+    }
+    fprintf(stderr, "tamis: unknown command '%s'\n", argv[i]);
+    usage(stderr);
+    return TAMIS_EXIT_USAGE;
+}
