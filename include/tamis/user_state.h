@@ -99,7 +99,7 @@ typedef struct tamis_state_event {
     uint8_t platform;
     uint8_t kind;
     bool has_value;
-    double value;         /* |value| <= TAMIS_MAX_ABS_VALUE, kept to 6 decimals */
+    int64_t value_micros; /* value in millionths (|value| <= TAMIS_MAX_ABS_VALUE) */
     bool has_id;
     uint64_t id_hash;
     const char *group; uint32_t group_len;

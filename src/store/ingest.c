@@ -1,10 +1,12 @@
-/* ingest.c — the ingest pipeline: per file, records -> events -> user states, in
- * batches committed atomically with the file's ledger entry (see include/tamis/ingest.h
- * for the guarantees, ingest_users.c for user resolution). */
+/* ingest.c — the parse side of an ingest session and its orchestration: per file,
+ * the ledger, records -> parsed events -> batches handed to the apply thread
+ * (ingest_apply.c). See include/tamis/ingest.h for the guarantees and
+ * ingest_session.h for how the two sides split the work. */
 #include "tamis/ingest.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
-#include <zstd.h>
 
 #include "ingest_session.h"
 #include "tamis/alloc.h"
@@ -21,7 +22,6 @@
 #include "tamis/reader.h"
 
 #define PROGRESS_EVERY 65536 /* records between progress updates */
-#define RAW_ZSTD_LEVEL 3
 
 static double now_seconds(void)
 {
@@ -38,6 +38,81 @@ static char *join_path(const char *a, const char *b)
     return p;
 }
 
+/* ------------------------------------------------------------------------------------
+ * The apply thread and the hand-off
+ * ------------------------------------------------------------------------------------ */
+
+static void *apply_thread(void *arg)
+{
+    tamis_ingest *ing = arg;
+    pthread_mutex_lock(&ing->mu);
+    for (;;) {
+        ingest_batch *b;
+        tamis_error err = {0};
+        int rc;
+        while (!ing->pending && !ing->quit)
+            pthread_cond_wait(&ing->cv, &ing->mu);
+        if (!ing->pending)
+            break;
+        b = ing->applying = ing->pending;
+        ing->pending = NULL;
+        pthread_cond_broadcast(&ing->cv);
+        pthread_mutex_unlock(&ing->mu);
+        /* After a failure, later batches are dropped: nothing half-applied commits. */
+        rc = ing->apply_rc ? ing->apply_rc : ingest_apply_batch(ing, b, &err);
+        pthread_mutex_lock(&ing->mu);
+        if (rc && !ing->apply_rc) {
+            ing->apply_rc = rc;
+            ing->apply_err = err;
+        }
+        ing->applying = NULL;
+        pthread_cond_broadcast(&ing->cv);
+    }
+    pthread_mutex_unlock(&ing->mu);
+    return NULL;
+}
+
+/* Waits until the apply side has finished everything handed to it; returns its
+ * first error (copied into err). */
+static int wait_idle(tamis_ingest *ing, tamis_error *err)
+{
+    int rc;
+    pthread_mutex_lock(&ing->mu);
+    while (ing->pending || ing->applying)
+        pthread_cond_wait(&ing->cv, &ing->mu);
+    rc = ing->apply_rc;
+    if (rc)
+        *err = ing->apply_err;
+    pthread_mutex_unlock(&ing->mu);
+    return rc;
+}
+
+/* Hands the filled batch over and switches to the other one, once the apply side is
+ * done with it. */
+static int hand_off(tamis_ingest *ing, tamis_error *err)
+{
+    ingest_batch *full = &ing->batches[ing->filling], *next = &ing->batches[ing->filling ^ 1];
+    int rc;
+    pthread_mutex_lock(&ing->mu);
+    while (ing->pending)
+        pthread_cond_wait(&ing->cv, &ing->mu);
+    rc = ing->apply_rc;
+    if (rc) {
+        *err = ing->apply_err;
+    } else {
+        ing->pending = full;
+        pthread_cond_broadcast(&ing->cv);
+        while (ing->applying == next || ing->pending == next)
+            pthread_cond_wait(&ing->cv, &ing->mu);
+    }
+    pthread_mutex_unlock(&ing->mu);
+    if (rc)
+        return rc;
+    ing->filling ^= 1;
+    ingest_batch_reset(next);
+    return TAMIS_OK;
+}
+
 int tamis_ingest_new(tamis_store *store, const tamis_ingest_options *opts, tamis_ingest **out, tamis_error *err)
 {
     tamis_ingest *ing = tamis_calloc(1, sizeof *ing);
@@ -50,10 +125,26 @@ int tamis_ingest_new(tamis_store *store, const tamis_ingest_options *opts, tamis
     ing->rejects_path_hash = XXH3_64bits(ing->rejects_path, strlen(ing->rejects_path));
     ing->by_key = tamis_strmap_new();
     ing->by_identity = tamis_strmap_new();
-    ing->by_uid = tamis_strmap_new();
+    ing->learned = tamis_strmap_new();
     ing->platforms = tamis_strmap_new();
+    ing->by_uid = tamis_strmap_new();
+    for (int id = 0; id < 256; id++) {
+        const char *name = tamis_platform_name(store, (uint8_t)id);
+        if (name) {
+            tamis_strmap_put(ing->platforms, name, strlen(name), (uint32_t)id);
+            ing->n_platforms++;
+        }
+    }
+    ingest_batch_init(&ing->batches[0]);
+    ingest_batch_init(&ing->batches[1]);
+    pthread_mutex_init(&ing->mu, NULL);
+    pthread_cond_init(&ing->cv, NULL);
+    if (pthread_create(&ing->worker, NULL, apply_thread, ing) != 0) {
+        tamis_ingest_free(ing);
+        return tamis_error_set(err, TAMIS_EINTERNAL, "cannot start the apply thread");
+    }
+    ing->worker_started = true;
     *out = ing;
-    (void)err;
     return TAMIS_OK;
 }
 
@@ -61,17 +152,22 @@ void tamis_ingest_free(tamis_ingest *ing)
 {
     if (!ing)
         return;
-    for (size_t i = 0; i < ing->n_entries; i++)
-        tamis_user_state_free(&ing->entries[i].st);
-    tamis_free(ing->entries);
+    if (ing->worker_started) {
+        pthread_mutex_lock(&ing->mu);
+        ing->quit = true;
+        pthread_cond_broadcast(&ing->cv);
+        pthread_mutex_unlock(&ing->mu);
+        pthread_join(ing->worker, NULL);
+    }
+    pthread_mutex_destroy(&ing->mu);
+    pthread_cond_destroy(&ing->cv);
+    ingest_apply_free(ing);
+    ingest_batch_free(&ing->batches[0]);
+    ingest_batch_free(&ing->batches[1]);
     tamis_strmap_free(ing->by_key);
     tamis_strmap_free(ing->by_identity);
-    tamis_strmap_free(ing->by_uid);
+    tamis_strmap_free(ing->learned);
     tamis_strmap_free(ing->platforms);
-    tamis_free(ing->dirty);
-    tamis_free(ing->encode_buf.buf);
-    tamis_free(ing->reject_buf.buf);
-    tamis_free(ing->raw_buf.buf);
     if (ing->rejects)
         fclose(ing->rejects);
     tamis_free(ing->rejects_path);
@@ -79,7 +175,7 @@ void tamis_ingest_free(tamis_ingest *ing)
 }
 
 /* ------------------------------------------------------------------------------------
- * Rejects and raw archive: appended and fsynced before each commit
+ * Rejects
  * ------------------------------------------------------------------------------------ */
 
 /* Appends raw to the reject buffer with '\n', '\r', '\t' and '\\' escaped. */
@@ -98,13 +194,15 @@ static void put_escaped(tamis_wbuf *w, const char *raw, size_t len)
 static void reject(tamis_ingest *ing, const char *file, uint64_t line, const char *reason, const char *raw,
                    size_t raw_len, tamis_ingest_summary *sum)
 {
+    ingest_batch *b = &ing->batches[ing->filling];
     char head[TAMIS_ERROR_MSG_MAX + 512];
     int n = snprintf(head, sizeof head, "%s:%llu: %s: ", file, (unsigned long long)line, reason);
     size_t cut = raw_len > TAMIS_REJECT_RAW_BYTES ? TAMIS_REJECT_RAW_BYTES : raw_len;
 
-    tamis_put_bytes(&ing->reject_buf, head, n > 0 && (size_t)n < sizeof head ? (size_t)n : strlen(head));
-    put_escaped(&ing->reject_buf, raw, cut);
-    tamis_put_u8(&ing->reject_buf, '\n');
+    tamis_put_bytes(&b->rejects, head, n > 0 && (size_t)n < sizeof head ? (size_t)n : strlen(head));
+    put_escaped(&b->rejects, raw, cut);
+    tamis_put_u8(&b->rejects, '\n');
+    b->rejected++;
     sum->rejected++;
     ing->session_rejected++;
     if (ing->opts.messages && ing->rejects_shown < TAMIS_REJECTS_SHOWN) {
@@ -112,25 +210,6 @@ static void reject(tamis_ingest *ing, const char *file, uint64_t line, const cha
         if (++ing->rejects_shown == TAMIS_REJECTS_SHOWN)
             fprintf(ing->opts.messages, "tamis: further rejects only in %s\n", ing->rejects_path);
     }
-}
-
-static int sync_append(FILE **fp, const char *path, const void *data, size_t len, uint64_t *size_after,
-                       tamis_error *err)
-{
-    struct stat sb;
-    if (!*fp) {
-        *fp = fopen(path, "ab");
-        if (!*fp)
-            return tamis_error_set(err, TAMIS_EIO, "cannot open %s: %s", path, strerror(errno));
-    }
-    if (len && fwrite(data, 1, len, *fp) != len)
-        return tamis_error_set(err, TAMIS_EIO, "cannot write %s: %s", path, strerror(errno));
-    if (fflush(*fp) != 0 || (len && fsync(fileno(*fp)) != 0))
-        return tamis_error_set(err, TAMIS_EIO, "cannot sync %s: %s", path, strerror(errno));
-    if (fstat(fileno(*fp), &sb) != 0)
-        return tamis_error_set(err, TAMIS_EIO, "cannot stat %s: %s", path, strerror(errno));
-    *size_after = (uint64_t)sb.st_size;
-    return TAMIS_OK;
 }
 
 /* Truncates path to size if it is longer (what an interrupted run wrote after its
@@ -146,25 +225,16 @@ static int truncate_to(const char *path, uint64_t size, tamis_error *err)
 }
 
 /* ------------------------------------------------------------------------------------
- * One file
+ * Parse side: one record to one batch event
  * ------------------------------------------------------------------------------------ */
 
-typedef struct file_run {
-    const char *path;
-    bool has_ledger;
-    uint8_t hash[16];
-    tamis_ledger_entry ledger;
-    char *raw_path;
-    FILE *raw;
+typedef struct parse_run {
+    file_run *fr;
     tamis_reader *reader;
     tamis_event_parser *parser;
-    tamis_txn *txn;
     tamis_format format;
-    uint64_t batch_events;
-    uint64_t batch_accepted, batch_rejected, batch_duplicates;
-    int64_t ts_min, ts_max;
-    bool have_ts;
-} file_run;
+    uint64_t in_batch;
+} parse_run;
 
 static void warn_to_messages(void *ctx, const char *msg)
 {
@@ -173,75 +243,143 @@ static void warn_to_messages(void *ctx, const char *msg)
         fprintf(ing->opts.messages, "tamis: warning: %s\n", msg);
 }
 
-/* Commits the current batch: rejects and raw archive first (fsynced), then states,
- * counters and the ledger in one LMDB transaction. A new transaction is begun unless
- * this was the last batch. */
-static int commit_batch(tamis_ingest *ing, file_run *fr, bool complete, bool reopen, tamis_error *err)
+static int platform_id(tamis_ingest *ing, ingest_batch *b, const char *name, size_t len, uint8_t *id,
+                       tamis_error *err)
 {
-    int rc;
-    uint64_t rejects_size = 0, raw_size = fr->ledger.raw_size;
-    bool present;
-
-    if ((rc = sync_append(&ing->rejects, ing->rejects_path, ing->reject_buf.buf, ing->reject_buf.len,
-                          &rejects_size, err)) != 0)
-        goto fail;
-    ing->reject_buf.len = 0;
-    if (fr->raw && ing->raw_buf.len) {
-        size_t bound = ZSTD_compressBound(ing->raw_buf.len);
-        uint8_t *frame = tamis_malloc(bound);
-        size_t n = ZSTD_compress(frame, bound, ing->raw_buf.buf, ing->raw_buf.len, RAW_ZSTD_LEVEL);
-        if (ZSTD_isError(n)) {
-            tamis_free(frame);
-            rc = tamis_error_set(err, TAMIS_EIO, "raw archive: %s", ZSTD_getErrorName(n));
-            goto fail;
-        }
-        rc = sync_append(&fr->raw, fr->raw_path, frame, n, &raw_size, err);
-        tamis_free(frame);
-        if (rc)
-            goto fail;
-        ing->raw_buf.len = 0;
+    uint32_t v;
+    if (tamis_strmap_get(ing->platforms, name, len, &v)) {
+        *id = (uint8_t)v;
+        return TAMIS_OK;
     }
-    if ((rc = ingest_flush_states(ing, fr->txn, err)) != 0)
-        goto fail;
-    if ((rc = tamis_meta_add_u64(fr->txn, "events_applied", fr->batch_accepted, err)) != 0 ||
-        (rc = tamis_meta_add_u64(fr->txn, "events_rejected", fr->batch_rejected, err)) != 0 ||
-        (rc = tamis_meta_add_u64(fr->txn, "events_duplicate", fr->batch_duplicates, err)) != 0)
-        goto fail;
-    if (fr->have_ts) {
-        int64_t lo = tamis_meta_get_i64(fr->txn, "ts_min", &present);
-        if (!present || fr->ts_min < lo)
-            if ((rc = tamis_meta_put_i64(fr->txn, "ts_min", fr->ts_min, err)) != 0)
-                goto fail;
-        int64_t hi = tamis_meta_get_i64(fr->txn, "ts_max", &present);
-        if (!present || fr->ts_max > hi)
-            if ((rc = tamis_meta_put_i64(fr->txn, "ts_max", fr->ts_max, err)) != 0)
-                goto fail;
-    }
-    fr->ledger.committed_offset = tamis_reader_offset(fr->reader);
-    fr->ledger.committed_line = tamis_reader_lines_done(fr->reader);
-    fr->ledger.accepted += fr->batch_accepted;
-    fr->ledger.rejected += fr->batch_rejected;
-    fr->ledger.duplicates += fr->batch_duplicates;
-    fr->ledger.rejects_size = rejects_size;
-    fr->ledger.rejects_path_hash = ing->rejects_path_hash;
-    fr->ledger.raw_size = raw_size;
-    fr->ledger.complete = complete;
-    if (fr->has_ledger && (rc = tamis_ledger_put(fr->txn, fr->hash, &fr->ledger, err)) != 0)
-        goto fail;
-    rc = tamis_txn_commit(fr->txn, err);
-    fr->txn = NULL;
-    if (rc)
-        return rc;
-    fr->batch_events = fr->batch_accepted = fr->batch_rejected = fr->batch_duplicates = 0;
-    fr->have_ts = false;
-    ingest_trim_cache(ing);
-    if (reopen)
-        return tamis_txn_begin(ing->store, true, &fr->txn, err);
+    if (ing->n_platforms >= TAMIS_MAX_PLATFORMS)
+        return tamis_error_set(err, TAMIS_ELIMIT, "too many distinct platforms (cap %d): '%.*s'",
+                               TAMIS_MAX_PLATFORMS, (int)len, name);
+    *id = (uint8_t)ing->n_platforms++;
+    tamis_strmap_put(ing->platforms, name, len, *id);
+    b->new_platform_ids[b->n_new_platforms] = *id;
+    b->new_platform_names[b->n_new_platforms++] = ingest_batch_string(b, name, len);
     return TAMIS_OK;
-fail:
-    tamis_txn_abort(fr->txn);
-    fr->txn = NULL;
-    return rc;
+}
+
+static uint32_t new_entry_for(tamis_ingest *ing, ingest_batch *b, const char *s, size_t len, uint8_t platform,
+                              bool is_identity)
+{
+    new_entry *ne;
+    b->new_entries = tamis_grow(b->new_entries, sizeof *b->new_entries, &b->cap_new, b->n_new + 1);
+    ne = &b->new_entries[b->n_new++];
+    ne->entry = ing->n_entries++;
+    ne->str = ingest_batch_string(b, s, len);
+    ne->platform = platform;
+    ne->is_identity = is_identity;
+    return ne->entry;
+}
+
+/* Names the event's subject: an entry number for its user key or its identity. */
+static int subject(tamis_ingest *ing, ingest_batch *b, const tamis_event *ev, uint8_t platform, uint32_t *entry,
+                   tamis_error *err)
+{
+    const tamis_str *user = &ev->text[TAMIS_FIELD_USER], *pid = &ev->text[TAMIS_FIELD_PLATFORM_ID];
+    char mkey[TAMIS_MAX_FIELD_BYTES + 1];
+    size_t mlen = 0;
+
+    if (pid->len) {
+        if (pid->len > TAMIS_MAX_FIELD_BYTES)
+            return tamis_error_set(err, TAMIS_ELIMIT, "platform_id longer than %d bytes", TAMIS_MAX_FIELD_BYTES);
+        mkey[0] = (char)platform;
+        memcpy(mkey + 1, pid->ptr, pid->len);
+        mlen = pid->len + 1;
+    }
+    if (user->len) {
+        if (!tamis_strmap_get(ing->by_key, user->ptr, user->len, entry)) {
+            *entry = new_entry_for(ing, b, user->ptr, user->len, platform, false);
+            tamis_strmap_put(ing->by_key, user->ptr, user->len, *entry);
+        }
+        if (pid->len && ev->text[TAMIS_FIELD_PLATFORM].len && !tamis_strmap_get(ing->learned, mkey, mlen, NULL)) {
+            learn_req *lr;
+            tamis_strmap_put(ing->learned, mkey, mlen, 1);
+            b->learns = tamis_grow(b->learns, sizeof *b->learns, &b->cap_learns, b->n_learns + 1);
+            lr = &b->learns[b->n_learns++];
+            lr->entry = *entry;
+            lr->pid = ingest_batch_string(b, pid->ptr, pid->len);
+            lr->platform = platform;
+        }
+        return TAMIS_OK;
+    }
+    if (tamis_strmap_get(ing->by_identity, mkey, mlen, entry))
+        return TAMIS_OK;
+    {
+        uint32_t plen = (uint32_t)ev->text[TAMIS_FIELD_PLATFORM].len;
+        if (plen + 1 + pid->len > TAMIS_MAX_USER_KEY_BYTES)
+            return tamis_error_set(err, TAMIS_ELIMIT, "placeholder user key '<platform>:<platform_id>' would exceed %d bytes",
+                                   TAMIS_MAX_USER_KEY_BYTES);
+    }
+    *entry = new_entry_for(ing, b, pid->ptr, pid->len, platform, true);
+    tamis_strmap_put(ing->by_identity, mkey, mlen, *entry);
+    return TAMIS_OK;
+}
+
+static const tamis_field string_fields[] = {TAMIS_FIELD_GROUP,    TAMIS_FIELD_DEVICE,        TAMIS_FIELD_FIELD,
+                                            TAMIS_FIELD_CAMPAIGN, TAMIS_FIELD_CAMPAIGN_TYPE, TAMIS_FIELD_COUNTRY,
+                                            TAMIS_FIELD_REASON};
+
+/* Turns a parsed event into a batch event. TAMIS_EINPUT / TAMIS_ELIMIT reject it. */
+static int add_event(tamis_ingest *ing, const tamis_event *ev, tamis_error *err)
+{
+    ingest_batch *b = &ing->batches[ing->filling];
+    const tamis_str *t = ev->text;
+    batch_event *be;
+    uint8_t platform;
+    uint32_t entry;
+    int rc;
+
+    if (ev->has_value && !(ev->value >= -TAMIS_MAX_ABS_VALUE && ev->value <= TAMIS_MAX_ABS_VALUE))
+        return tamis_error_set(err, TAMIS_EINPUT, "value %g out of range (|value| <= %g)", ev->value,
+                               TAMIS_MAX_ABS_VALUE);
+    if (t[TAMIS_FIELD_PLATFORM].len)
+        rc = platform_id(ing, b, t[TAMIS_FIELD_PLATFORM].ptr, t[TAMIS_FIELD_PLATFORM].len, &platform, err);
+    else
+        rc = platform_id(ing, b, "unknown", 7, &platform, err);
+    if (rc || (rc = subject(ing, b, ev, platform, &entry, err)) != 0)
+        return rc;
+    b->events = tamis_grow(b->events, sizeof *b->events, &b->cap_events, b->n_events + 1);
+    be = &b->events[b->n_events++];
+    be->ts_ms = ev->ts_ms;
+    be->value_micros = ev->has_value ? llround(ev->value * 1e6) : 0;
+    be->entry = entry;
+    be->platform = platform;
+    be->kind = ev->kind;
+    be->flags = (uint8_t)((ev->has_value ? EV_HAS_VALUE : 0) | (t[TAMIS_FIELD_ID].len ? EV_HAS_ID : 0));
+    be->id_hash = t[TAMIS_FIELD_ID].len ? XXH3_64bits(t[TAMIS_FIELD_ID].ptr, t[TAMIS_FIELD_ID].len) : 0;
+    be->str_first = (uint32_t)b->n_refs;
+    be->n_str = 0;
+    for (size_t i = 0; i < sizeof string_fields / sizeof string_fields[0]; i++) {
+        const tamis_str *v = &t[string_fields[i]];
+        if (!v->len)
+            continue;
+        b->refs = tamis_grow(b->refs, sizeof *b->refs, &b->cap_refs, b->n_refs + 1);
+        b->refs[b->n_refs].field = string_fields[i];
+        b->refs[b->n_refs].id = ingest_batch_string(b, v->ptr, v->len);
+        b->n_refs++;
+        be->n_str++;
+    }
+    if (!b->have_ts || ev->ts_ms < b->ts_min)
+        b->ts_min = ev->ts_ms;
+    if (!b->have_ts || ev->ts_ms > b->ts_max)
+        b->ts_max = ev->ts_ms;
+    b->have_ts = true;
+    return TAMIS_OK;
+}
+
+/* Closes the batch being filled at the reader's position and hands it over. */
+static int close_batch(tamis_ingest *ing, parse_run *pr, bool last, tamis_error *err)
+{
+    ingest_batch *b = &ing->batches[ing->filling];
+    b->file = pr->fr;
+    b->end_offset = tamis_reader_offset(pr->reader);
+    b->end_line = tamis_reader_lines_done(pr->reader);
+    b->last = last;
+    pr->in_batch = 0;
+    return hand_off(ing, err);
 }
 
 static bool is_blank(const char *p, size_t n)
@@ -252,114 +390,30 @@ static bool is_blank(const char *p, size_t n)
     return true;
 }
 
-/* Applies one parsed event. Returns TAMIS_OK, TAMIS_ELIMIT / TAMIS_EINPUT for a
- * record-level problem (the caller rejects it), or a fatal store error. */
-static int apply_event(tamis_ingest *ing, file_run *fr, const tamis_event *ev, tamis_ingest_summary *sum,
-                       tamis_error *err)
-{
-    const tamis_str *t = ev->text;
-    tamis_state_event se;
-    uint8_t platform;
-    uint32_t idx;
-    bool created = false;
-    ingest_entry *e;
-    int rc;
-
-    if (ev->has_value && !(ev->value >= -TAMIS_MAX_ABS_VALUE && ev->value <= TAMIS_MAX_ABS_VALUE))
-        return tamis_error_set(err, TAMIS_EINPUT, "value %g out of range (|value| <= %g)", ev->value,
-                               TAMIS_MAX_ABS_VALUE);
-    if (t[TAMIS_FIELD_PLATFORM].len)
-        rc = ingest_platform(ing, fr->txn, t[TAMIS_FIELD_PLATFORM].ptr, t[TAMIS_FIELD_PLATFORM].len, &platform, err);
-    else
-        rc = ingest_platform(ing, fr->txn, "unknown", 7, &platform, err);
-    if (rc)
-        return rc;
-    if (t[TAMIS_FIELD_USER].len) {
-        if ((rc = ingest_entry_for_key(ing, fr->txn, t[TAMIS_FIELD_USER].ptr, t[TAMIS_FIELD_USER].len, &idx,
-                                       &created, err)) != 0)
-            return rc;
-        if (t[TAMIS_FIELD_PLATFORM_ID].len && t[TAMIS_FIELD_PLATFORM].len &&
-            (rc = ingest_learn_identity(ing, fr->txn, idx, platform, t[TAMIS_FIELD_PLATFORM_ID].ptr,
-                                        t[TAMIS_FIELD_PLATFORM_ID].len, err)) != 0)
-            return rc;
-    } else {
-        size_t before = tamis_strmap_count(ing->by_key);
-        if ((rc = ingest_entry_for_identity(ing, fr->txn, platform, t[TAMIS_FIELD_PLATFORM_ID].ptr,
-                                            t[TAMIS_FIELD_PLATFORM_ID].len, &idx, err)) != 0)
-            return rc;
-        created = tamis_strmap_count(ing->by_key) > before && ing->entries[idx].is_new;
-    }
-    if (created)
-        sum->new_users++;
-    e = &ing->entries[idx];
-    if ((rc = ingest_entry_load(ing, fr->txn, e, err)) != 0)
-        return rc;
-
-    memset(&se, 0, sizeof se);
-    se.ts_ms = ev->ts_ms;
-    se.platform = platform;
-    se.kind = ev->kind;
-    se.has_value = ev->has_value;
-    se.value = ev->value;
-    if (t[TAMIS_FIELD_ID].len) {
-        se.has_id = true;
-        se.id_hash = XXH3_64bits(t[TAMIS_FIELD_ID].ptr, t[TAMIS_FIELD_ID].len);
-    }
-#define TAKE(field, name)                    \
-    se.name = t[TAMIS_FIELD_##field].ptr;    \
-    se.name##_len = t[TAMIS_FIELD_##field].len;
-    TAKE(GROUP, group)
-    TAKE(DEVICE, device)
-    TAKE(FIELD, field)
-    TAKE(CAMPAIGN, campaign)
-    TAKE(CAMPAIGN_TYPE, campaign_type)
-    TAKE(COUNTRY, country)
-    TAKE(REASON, reason)
-#undef TAKE
-    if (tamis_user_state_apply(&e->st, &se, tamis_store_retention_days(ing->store)) == TAMIS_DUPLICATE) {
-        fr->batch_duplicates++;
-        sum->duplicates++;
-        return TAMIS_OK;
-    }
-    if (!e->dirty) {
-        e->dirty = true;
-        ing->dirty = tamis_grow(ing->dirty, sizeof *ing->dirty, &ing->cap_dirty, ing->n_dirty + 1);
-        ing->dirty[ing->n_dirty++] = idx;
-    }
-    fr->batch_accepted++;
-    sum->accepted++;
-    if (!fr->have_ts || ev->ts_ms < fr->ts_min)
-        fr->ts_min = ev->ts_ms;
-    if (!fr->have_ts || ev->ts_ms > fr->ts_max)
-        fr->ts_max = ev->ts_ms;
-    fr->have_ts = true;
-    return TAMIS_OK;
-}
-
 /* Decides the format from the first record and prepares the parser (reading the CSV
  * header). Returns TAMIS_EINPUT for an unusable header. */
-static int start_parser(tamis_ingest *ing, file_run *fr, const char *rec, size_t len, tamis_error *err)
+static int start_parser(tamis_ingest *ing, parse_run *pr, const char *rec, size_t len, tamis_error *err)
 {
     tamis_format fmt = ing->opts.format;
+    bool bom = len >= 3 && (uint8_t)rec[0] == 0xEF && (uint8_t)rec[1] == 0xBB && (uint8_t)rec[2] == 0xBF;
+    if (bom) {
+        rec += 3;
+        len -= 3;
+    }
     if (fmt == TAMIS_FORMAT_AUTO) {
         size_t i = 0;
         while (i < len && (rec[i] == ' ' || rec[i] == '\t'))
             i++;
-        if (len >= 3 && (uint8_t)rec[0] == 0xEF && (uint8_t)rec[1] == 0xBB && (uint8_t)rec[2] == 0xBF)
-            i = 3;
         fmt = (i < len && rec[i] == '{') ? TAMIS_FORMAT_NDJSON : TAMIS_FORMAT_CSV;
     }
-    fr->format = fmt;
-    fr->parser = tamis_event_parser_new(fmt, warn_to_messages, ing);
+    pr->format = fmt;
+    pr->parser = tamis_event_parser_new(fmt, warn_to_messages, ing);
     if (fmt == TAMIS_FORMAT_CSV) {
-        tamis_reader_set_csv(fr->reader, true);
-        if (len >= 3 && (uint8_t)rec[0] == 0xEF && (uint8_t)rec[1] == 0xBB && (uint8_t)rec[2] == 0xBF) {
-            rec += 3; /* UTF-8 byte order mark */
-            len -= 3;
-        }
-        int rc = tamis_event_parser_header(fr->parser, rec, len, err);
-        if (rc)
-            tamis_error_prefix(err, "%s:%llu: header", fr->path, (unsigned long long)tamis_reader_line(fr->reader));
+        int rc;
+        tamis_reader_set_csv(pr->reader, true);
+        if ((rc = tamis_event_parser_header(pr->parser, rec, len, err)) != 0)
+            tamis_error_prefix(err, "%s:%llu: header", pr->fr->path,
+                               (unsigned long long)tamis_reader_line(pr->reader));
         return rc;
     }
     return TAMIS_OK;
@@ -368,7 +422,7 @@ static int start_parser(tamis_ingest *ing, file_run *fr, const char *rec, size_t
 /* Reads the first non-blank record, picks the parser, and positions the reader where
  * event records start: after the CSV header, or back at the first NDJSON object; on a
  * resume, at the ledger's committed offset. *empty is set for a file with no records. */
-static int begin_file(tamis_ingest *ing, file_run *fr, bool *empty, tamis_error *err)
+static int begin_file(tamis_ingest *ing, parse_run *pr, bool *empty, tamis_error *err)
 {
     const char *rec;
     size_t len;
@@ -377,23 +431,23 @@ static int begin_file(tamis_ingest *ing, file_run *fr, bool *empty, tamis_error 
 
     *empty = false;
     do {
-        if ((rc = tamis_reader_next(fr->reader, &rec, &len, &eof, err)) != 0)
+        if ((rc = tamis_reader_next(pr->reader, &rec, &len, &eof, err)) != 0)
             return rc;
         if (eof) {
             *empty = true;
             return TAMIS_OK;
         }
     } while (is_blank(rec, len));
-    if ((rc = start_parser(ing, fr, rec, len, err)) != 0)
+    if ((rc = start_parser(ing, pr, rec, len, err)) != 0)
         return rc;
-    if (fr->ledger.committed_offset > tamis_reader_offset(fr->reader))
-        return tamis_reader_skip_to(fr->reader, fr->ledger.committed_offset, fr->ledger.committed_line, err);
-    if (fr->format == TAMIS_FORMAT_NDJSON)
-        return tamis_reader_skip_to(fr->reader, 0, 0, err);
+    if (pr->fr->ledger.committed_offset > tamis_reader_offset(pr->reader))
+        return tamis_reader_skip_to(pr->reader, pr->fr->ledger.committed_offset, pr->fr->ledger.committed_line, err);
+    if (pr->format == TAMIS_FORMAT_NDJSON)
+        return tamis_reader_skip_to(pr->reader, 0, 0, err);
     return TAMIS_OK;
 }
 
-static int process_records(tamis_ingest *ing, file_run *fr, tamis_ingest_summary *sum, tamis_progress *bar,
+static int process_records(tamis_ingest *ing, parse_run *pr, tamis_ingest_summary *sum, tamis_progress *bar,
                            tamis_error *err)
 {
     uint64_t since_progress = 0;
@@ -406,10 +460,9 @@ static int process_records(tamis_ingest *ing, file_run *fr, tamis_ingest_summary
         bool eof;
         tamis_event ev;
 
-        rc = tamis_reader_next(fr->reader, &rec, &len, &eof, &rec_err);
+        rc = tamis_reader_next(pr->reader, &rec, &len, &eof, &rec_err);
         if (rc == TAMIS_ELIMIT) {
-            fr->batch_rejected++;
-            reject(ing, fr->path, tamis_reader_line(fr->reader), rec_err.msg, rec, len, sum);
+            reject(ing, pr->fr->path, tamis_reader_line(pr->reader), rec_err.msg, rec, len, sum);
             goto next;
         }
         if (rc) {
@@ -422,29 +475,28 @@ static int process_records(tamis_ingest *ing, file_run *fr, tamis_ingest_summary
             continue;
         sum->records++;
         sum->bytes += len + 1;
-        rc = tamis_event_parse(fr->parser, rec, len, &ev, &rec_err);
+        rc = tamis_event_parse(pr->parser, rec, len, &ev, &rec_err);
         if (rc == TAMIS_OK)
-            rc = apply_event(ing, fr, &ev, sum, &rec_err);
+            rc = add_event(ing, &ev, &rec_err);
         if (rc == TAMIS_EINPUT || rc == TAMIS_ELIMIT) {
-            fr->batch_rejected++;
-            reject(ing, fr->path, tamis_reader_line(fr->reader), rec_err.msg, rec, len, sum);
+            reject(ing, pr->fr->path, tamis_reader_line(pr->reader), rec_err.msg, rec, len, sum);
         } else if (rc) {
             *err = rec_err;
-            tamis_error_prefix(err, "%s:%llu", fr->path, (unsigned long long)tamis_reader_line(fr->reader));
             return rc;
         } else if (ing->opts.keep_raw) {
-            tamis_put_bytes(&ing->raw_buf, rec, len);
-            tamis_put_u8(&ing->raw_buf, '\n');
+            ingest_batch *b = &ing->batches[ing->filling];
+            tamis_put_bytes(&b->raw, rec, len);
+            tamis_put_u8(&b->raw, '\n');
         }
     next:
         if (ing->session_rejected > ing->opts.max_errors)
             return tamis_error_set(err, TAMIS_ELIMIT, "more than %llu rejected records (--max-errors)",
                                    (unsigned long long)ing->opts.max_errors);
-        if (++fr->batch_events >= ing->opts.batch_events && (rc = commit_batch(ing, fr, false, true, err)) != 0)
+        if (++pr->in_batch >= ing->opts.batch_events && (rc = close_batch(ing, pr, false, err)) != 0)
             return rc;
         if (++since_progress >= PROGRESS_EVERY) {
             since_progress = 0;
-            tamis_progress_update(bar, tamis_reader_bytes_in(fr->reader), sum->records);
+            tamis_progress_update(bar, tamis_reader_bytes_in(pr->reader), sum->records);
         }
     }
 }
@@ -462,14 +514,14 @@ static void hex16(const uint8_t h[16], char out[33])
 /* Looks the file up in the ledger. Sets *skip for a file already fully ingested;
  * for an interrupted one, truncates the rejects file and raw archive back to what the
  * last committed batch left. */
-static int consult_ledger(tamis_ingest *ing, file_run *fr, bool *skip, tamis_error *err)
+static int consult_ledger(tamis_ingest *ing, file_run *fr, tamis_reader *rd, bool *skip, tamis_error *err)
 {
     tamis_txn *txn;
     uint64_t size;
     int rc;
 
     *skip = false;
-    if (!strcmp(fr->path, "-") || tamis_reader_file_size(fr->reader) == 0)
+    if (!strcmp(fr->path, "-") || tamis_reader_file_size(rd) == 0)
         return TAMIS_OK; /* stdin and pipes: no ledger, event ids dedupe */
     if ((rc = tamis_file_hash(fr->path, fr->hash, &size, err)) != 0)
         return rc;
@@ -532,16 +584,19 @@ static int open_raw_archive(tamis_ingest *ing, file_run *fr, tamis_error *err)
 int tamis_ingest_file(tamis_ingest *ing, const char *path, tamis_ingest_summary *sum, tamis_error *err)
 {
     file_run fr;
+    parse_run pr;
     tamis_progress *bar = NULL;
     double t0 = now_seconds();
-    bool skip, empty;
+    bool skip, empty = true;
     int rc;
 
     memset(&fr, 0, sizeof fr);
+    memset(&pr, 0, sizeof pr);
     fr.path = path;
-    if ((rc = tamis_reader_open(path, &fr.reader, err)) != 0)
+    pr.fr = &fr;
+    if ((rc = tamis_reader_open(path, &pr.reader, err)) != 0)
         return rc;
-    if ((rc = consult_ledger(ing, &fr, &skip, err)) != 0)
+    if ((rc = consult_ledger(ing, &fr, pr.reader, &skip, err)) != 0)
         goto done;
     sum->files++;
     if (skip) {
@@ -558,32 +613,46 @@ int tamis_ingest_file(tamis_ingest *ing, const char *path, tamis_ingest_summary 
     }
     if (ing->opts.keep_raw && (rc = open_raw_archive(ing, &fr, err)) != 0)
         goto done;
-    if ((rc = begin_file(ing, &fr, &empty, err)) != 0)
+    if ((rc = begin_file(ing, &pr, &empty, err)) != 0)
         goto done;
-    bar = tamis_progress_new(path, tamis_reader_file_size(fr.reader), ing->opts.progress);
-    if ((rc = tamis_txn_begin(ing->store, true, &fr.txn, err)) != 0)
-        goto done;
+    bar = tamis_progress_new(path, tamis_reader_file_size(pr.reader), ing->opts.progress);
     if (!empty)
-        rc = process_records(ing, &fr, sum, bar, err);
+        rc = process_records(ing, &pr, sum, bar, err);
     if (rc == TAMIS_OK || rc == TAMIS_ELIMIT) {
+        /* The final batch commits what was good, also when --max-errors stopped us. */
         tamis_error keep = *err;
-        int crc = commit_batch(ing, &fr, rc == TAMIS_OK, false, err);
+        int crc = close_batch(ing, &pr, rc == TAMIS_OK, err);
+        if (!crc)
+            crc = wait_idle(ing, err);
         if (crc)
             rc = crc;
         else if (rc == TAMIS_ELIMIT)
             *err = keep;
     }
 done:
-    if (fr.txn)
-        tamis_txn_abort(fr.txn);
+    {
+        /* Whatever happened, the apply side must be done with this file's batches
+         * before its file_run goes away; a fatal error there wins. */
+        tamis_error werr;
+        int wrc = wait_idle(ing, &werr);
+        if (wrc && (rc == TAMIS_OK || rc == TAMIS_ELIMIT)) {
+            rc = wrc;
+            *err = werr;
+        }
+        ingest_batch_reset(&ing->batches[ing->filling]);
+    }
+    sum->accepted += ing->accepted;
+    sum->duplicates += ing->duplicates;
+    sum->new_users += ing->new_users;
+    ing->accepted = ing->duplicates = ing->new_users = 0;
     tamis_progress_finish(bar);
     tamis_progress_free(bar);
-    if (fr.parser)
-        tamis_event_parser_free(fr.parser);
+    if (pr.parser)
+        tamis_event_parser_free(pr.parser);
     if (fr.raw)
         fclose(fr.raw);
     tamis_free(fr.raw_path);
-    tamis_reader_close(fr.reader);
+    tamis_reader_close(pr.reader);
     sum->seconds += now_seconds() - t0;
     return rc;
 }

@@ -1,26 +1,110 @@
-/* ingest_session.h — private to src/store/ingest*.c: the in-memory side of an ingest
- * session. Users touched by the session get an entry holding their decoded state;
- * three maps find entries by user key, by platform identity and by uid, so each user
- * is looked up in LMDB at most once per session. */
+/* ingest_session.h — private to src/store/ingest*.c: the two halves of an ingest
+ * session and the batch that travels between them.
+ *
+ * The parse side (the calling thread, ingest.c + ingest_parse.c) reads records,
+ * parses them, names each event's subject with a session-wide entry number (one per
+ * distinct user key or platform identity seen) and appends a compact event to the
+ * current batch. It never touches LMDB.
+ *
+ * The apply side (a worker thread, ingest_apply.c) takes full batches in order: in
+ * one write transaction it resolves the batch's new entries to uids (creating users
+ * and placeholder users), groups the events by user with a counting sort, applies
+ * them to the users' states, writes the touched states, the counters and the ledger,
+ * and commits. While it does, the parse side fills the next batch: two cores, two
+ * stages. */
 #ifndef TAMIS_INGEST_SESSION_H
 #define TAMIS_INGEST_SESSION_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "tamis/event.h"
 #include "tamis/ingest.h"
 #include "tamis/store.h"
 #include "tamis/user_state.h"
 #include "util/bytes.h"
 #include "util/strmap.h"
 
-typedef struct ingest_entry {
+#define EV_HAS_VALUE 1
+#define EV_HAS_ID 2
+#define NO_ENTRY UINT32_MAX
+
+/* One parsed event. Strings (group, device, ...) are ids into the batch's string
+ * table, listed in refs[str_first .. str_first + n_str). */
+typedef struct batch_event {
+    int64_t ts_ms;
+    int64_t value_micros;
+    uint64_t id_hash;
+    uint32_t entry;
+    uint32_t str_first;
+    uint8_t platform;
+    uint8_t kind;
+    uint8_t flags;
+    uint8_t n_str;
+} batch_event;
+
+typedef struct str_ref {
+    uint32_t field; /* tamis_field */
+    uint32_t id;    /* batch string id */
+} str_ref;
+
+/* An entry first seen in this batch: a user key, or a platform identity. */
+typedef struct new_entry {
+    uint32_t entry;
+    uint32_t str;       /* the key, or the platform user id (batch string id) */
+    uint8_t platform;
+    bool is_identity;
+} new_entry;
+
+/* "platform identity pid belongs to entry's user, if nobody has it yet". */
+typedef struct learn_req {
+    uint32_t entry;
+    uint32_t pid;       /* batch string id */
+    uint8_t platform;
+} learn_req;
+
+typedef struct file_run file_run;
+
+typedef struct ingest_batch {
+    file_run *file;
+    batch_event *events; size_t n_events, cap_events;
+    str_ref *refs; size_t n_refs, cap_refs;
+    tamis_strmap *strings;            /* text -> id */
+    uint32_t *str_off, *str_len; size_t n_strings, cap_strings;
+    tamis_wbuf str_bytes;             /* the strings' bytes */
+    new_entry *new_entries; size_t n_new, cap_new;
+    learn_req *learns; size_t n_learns, cap_learns;
+    uint8_t new_platform_ids[256];    /* platforms first used in this batch ... */
+    uint32_t new_platform_names[256]; /* ... and their names (batch string ids) */
+    size_t n_new_platforms;
+    tamis_wbuf rejects;               /* reject lines, written before the commit */
+    tamis_wbuf raw;                   /* accepted records (--keep-raw) */
+    uint64_t rejected;
+    uint64_t end_offset, end_line;    /* reader position after the batch */
+    bool last;                        /* the file's final batch */
+    int64_t ts_min, ts_max;
+    bool have_ts;
+} ingest_batch;
+
+/* Per-file state shared by both sides; lives until the apply side is done with it. */
+struct file_run {
+    const char *path;
+    bool has_ledger;
+    uint8_t hash[16];
+    tamis_ledger_entry ledger;        /* owned by the apply side once batches flow */
+    char *raw_path;
+    FILE *raw;
+};
+
+/* Apply-side view of one entry. */
+typedef struct apply_entry {
     uint32_t uid;
-    bool loaded;  /* st holds the stored state (plus this session's events) */
-    bool dirty;   /* st changed since the last commit */
-    bool is_new;  /* created by this session: nothing stored yet */
+    uint32_t target;   /* the entry holding this user's state (itself unless aliased) */
+    bool loaded, dirty, is_new;
     tamis_user_state st;
-} ingest_entry;
+} apply_entry;
 
 struct tamis_ingest {
     tamis_store *store;
@@ -29,48 +113,51 @@ struct tamis_ingest {
     FILE *rejects;
     uint64_t rejects_path_hash;
 
-    ingest_entry *entries;
-    size_t n_entries, cap_entries;
-    tamis_strmap *by_key;      /* user key -> entry index */
-    tamis_strmap *by_identity; /* platform byte + platform id -> entry index */
-    tamis_strmap *by_uid;      /* uid (4 bytes) -> entry index */
-    tamis_strmap *platforms;   /* platform name -> id */
-
-    uint32_t *dirty;           /* entry indices touched in the current batch */
-    size_t n_dirty, cap_dirty;
-    tamis_wbuf encode_buf;     /* scratch for encoding states */
-    tamis_wbuf reject_buf;     /* rejects of the current batch, written at commit */
-    tamis_wbuf raw_buf;        /* accepted raw records of the current batch */
+    /* parse side */
+    tamis_strmap *by_key;       /* user key -> entry */
+    tamis_strmap *by_identity;  /* platform byte + platform id -> entry */
+    tamis_strmap *learned;      /* identities already sent as learn requests */
+    tamis_strmap *platforms;    /* name -> id (same ids as the store's) */
+    uint32_t n_platforms;
+    uint32_t n_entries;
     uint64_t session_rejected;
     uint64_t rejects_shown;
+    ingest_batch batches[2];
+    int filling;                /* index of the batch the parse side fills */
+
+    /* apply side */
+    apply_entry *entries; size_t cap_entries, n_applied_entries;
+    tamis_strmap *by_uid;       /* uid -> entry */
+    uint32_t *dirty; size_t n_dirty, cap_dirty;
+    uint32_t *order, *counts; size_t cap_order, cap_counts;
+    tamis_wbuf encode_buf;
+    uint64_t accepted, duplicates, new_users; /* since the last harvest */
+
+    /* hand-off */
+    pthread_t worker;
+    bool worker_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ingest_batch *pending;      /* full batch waiting for the apply side */
+    ingest_batch *applying;     /* batch the apply side is working on */
+    bool quit;
+    int apply_rc;               /* first fatal error of the apply side */
+    tamis_error apply_err;
 };
 
-/* Finds or creates the entry of a user key (creating the user in the store if new).
- * *created tells whether the store had no such user. */
-int ingest_entry_for_key(tamis_ingest *ing, tamis_txn *txn, const char *key, size_t len,
-                         uint32_t *idx, bool *created, tamis_error *err) TAMIS_WUR;
+/* ingest_batch.c */
+void ingest_batch_init(ingest_batch *b);
+void ingest_batch_reset(ingest_batch *b);
+void ingest_batch_free(ingest_batch *b);
+uint32_t ingest_batch_string(ingest_batch *b, const char *s, size_t len);
+static inline const char *ingest_batch_str(const ingest_batch *b, uint32_t id, uint32_t *len)
+{
+    *len = b->str_len[id];
+    return (const char *)b->str_bytes.buf + b->str_off[id];
+}
 
-/* Finds or creates the entry for platform + platform id: through the identity map, or
- * a new user "<platform>:<id>" with that identity. */
-int ingest_entry_for_identity(tamis_ingest *ing, tamis_txn *txn, uint8_t platform, const char *pid,
-                              size_t len, uint32_t *idx, tamis_error *err) TAMIS_WUR;
-
-/* Records that platform + pid belongs to the user of entry idx, if that identity is not
- * mapped yet (an event named both). An identity mapped to someone else is left alone. */
-int ingest_learn_identity(tamis_ingest *ing, tamis_txn *txn, uint32_t idx, uint8_t platform,
-                          const char *pid, size_t len, tamis_error *err) TAMIS_WUR;
-
-/* Loads the stored state of an entry on first use. */
-int ingest_entry_load(tamis_ingest *ing, tamis_txn *txn, ingest_entry *e, tamis_error *err) TAMIS_WUR;
-
-/* Interns a platform name through the session's map and the store. */
-int ingest_platform(tamis_ingest *ing, tamis_txn *txn, const char *name, size_t len, uint8_t *id,
-                    tamis_error *err) TAMIS_WUR;
-
-/* Encodes and writes every dirty entry (ascending uid), then clears the dirty list. */
-int ingest_flush_states(tamis_ingest *ing, tamis_txn *txn, tamis_error *err) TAMIS_WUR;
-
-/* Drops cached states (not the maps) when more than TAMIS_INGEST_CACHE_USERS are held. */
-void ingest_trim_cache(tamis_ingest *ing);
+/* ingest_apply.c: applies one batch in its own transaction and commits it. */
+int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err) TAMIS_WUR;
+void ingest_apply_free(tamis_ingest *ing);
 
 #endif

@@ -6,7 +6,6 @@
  * appends at the end without moving anything. */
 #include "tamis/user_state.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -331,7 +330,7 @@ tamis_apply_result tamis_user_state_apply(tamis_user_state *st, const tamis_stat
                                           uint32_t retention_days)
 {
     uint32_t hour = hour_of(ev->ts_ms);
-    int64_t value = ev->has_value ? llround(ev->value * 1e6) : 0;
+    int64_t value = ev->has_value ? ev->value_micros : 0;
     uint8_t p = ev->platform, k = ev->kind;
     (void)retention_days; /* pruning happens at encode time, see the header */
 

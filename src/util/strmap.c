@@ -113,7 +113,7 @@ bool tamis_strmap_get(const tamis_strmap *m, const void *key, size_t len, uint32
 {
     bool found;
     size_t i = find(m, XXH3_64bits(key, len), key, len, &found);
-    if (found)
+    if (found && value)
         *value = m->slots[i].value;
     return found;
 }

@@ -14,7 +14,7 @@ typedef struct tamis_strmap tamis_strmap;
 tamis_strmap *tamis_strmap_new(void);
 void tamis_strmap_free(tamis_strmap *m);
 
-/* Returns true and sets *value if key is present. */
+/* Returns true and sets *value (unless value is NULL) if key is present. */
 bool tamis_strmap_get(const tamis_strmap *m, const void *key, size_t len, uint32_t *value);
 /* Inserts or replaces. */
 void tamis_strmap_put(tamis_strmap *m, const void *key, size_t len, uint32_t value);

@@ -37,7 +37,7 @@ static tamis_state_event make_event(uint64_t *rng, int i)
     e.kind = (uint8_t)(rng_next(rng) % TAMIS_KIND__COUNT);
     if (e.kind == TAMIS_KIND_PURCHASE) {
         e.has_value = true;
-        e.value = (double)(rng_next(rng) % 10000) / 100.0;
+        e.value_micros = (int64_t)(rng_next(rng) % 10000) * 10000;
     }
     if (i % 3 == 0) {
         e.has_id = true;
@@ -126,7 +126,7 @@ static void test_duplicates_and_roundtrip(void **unused)
     e.ts_ms = T0;
     e.kind = TAMIS_KIND_PURCHASE;
     e.has_value = true;
-    e.value = 12.5;
+    e.value_micros = 12500000;
     e.has_id = true;
     e.id_hash = 77;
     assert_int_equal(tamis_user_state_apply(&st, &e, 400), TAMIS_APPLIED);

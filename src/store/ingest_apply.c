@@ -1,0 +1,398 @@
+/* ingest_apply.c — the apply side of an ingest session (see ingest_session.h): one
+ * batch in, one committed LMDB transaction out.
+ *
+ * Order of work per batch: intern new platforms, resolve new entries to uids (users
+ * and placeholder users are created here), record learned identities, group the
+ * events by user with a counting sort, apply each user's events to its state, then
+ * write rejects / raw archive (fsynced), the touched states in ascending uid order,
+ * the counters and the ledger entry, and commit. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "ingest_session.h"
+#include "tamis/alloc.h"
+#include "tamis/contact_record.h"
+#include "tamis/limits.h"
+
+#define RAW_ZSTD_LEVEL 3
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static apply_entry *entry_slot(tamis_ingest *ing, uint32_t idx)
+{
+    if (idx >= ing->n_applied_entries) {
+        ing->entries = tamis_grow(ing->entries, sizeof *ing->entries, &ing->cap_entries, (size_t)idx + 1);
+        memset(&ing->entries[ing->n_applied_entries], 0,
+               ((size_t)idx + 1 - ing->n_applied_entries) * sizeof *ing->entries);
+        ing->n_applied_entries = (size_t)idx + 1;
+    }
+    return &ing->entries[idx];
+}
+
+/* Adds an identity to the stored contact of uid (flagging placeholders) and maps it. */
+static int contact_add_identity(tamis_ingest *ing, tamis_txn *txn, uint32_t uid, uint8_t platform,
+                                const char *pid, size_t len, bool placeholder, tamis_error *err)
+{
+    const void *data;
+    size_t n;
+    tamis_contact c;
+    int rc;
+
+    if ((rc = tamis_user_record_get(txn, uid, &data, &n, err)) != 0 ||
+        (rc = tamis_contact_decode(&c, data, n, err)) != 0)
+        return rc;
+    tamis_contact_add_identity(&c, platform, pid, len);
+    if (placeholder)
+        c.auto_created = true;
+    tamis_contact_encode(&c, &ing->encode_buf.buf, &ing->encode_buf.cap, &n);
+    tamis_contact_free(&c);
+    if ((rc = tamis_user_record_put(txn, uid, ing->encode_buf.buf, n, err)) != 0)
+        return rc;
+    return tamis_identity_put(txn, platform, pid, len, uid, err);
+}
+
+static int user_for_key(tamis_ingest *ing, tamis_txn *txn, const char *key, size_t len, uint32_t *uid,
+                        bool *created, tamis_error *err)
+{
+    int rc = tamis_user_lookup(txn, key, len, uid, err);
+    *created = false;
+    if (rc != TAMIS_ENOTFOUND)
+        return rc;
+    if ((rc = tamis_user_create(txn, key, len, uid, err)) != 0)
+        return rc;
+    *created = true;
+    ing->new_users++;
+    return TAMIS_OK;
+}
+
+static int resolve_new_entry(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b, const new_entry *ne,
+                             tamis_error *err)
+{
+    apply_entry *e = entry_slot(ing, ne->entry);
+    uint32_t len, uid, owner;
+    const char *s = ingest_batch_str(b, ne->str, &len);
+    bool created = false;
+    int rc;
+
+    if (!ne->is_identity) {
+        if ((rc = user_for_key(ing, txn, s, len, &uid, &created, err)) != 0)
+            return rc;
+    } else {
+        rc = tamis_identity_lookup(txn, ne->platform, s, len, &uid, err);
+        if (rc == TAMIS_ENOTFOUND) {
+            char key[TAMIS_MAX_USER_KEY_BYTES + 1];
+            const char *pname = tamis_platform_name(ing->store, ne->platform);
+            int klen = snprintf(key, sizeof key, "%s:%.*s", pname ? pname : "?", (int)len, s);
+            if (klen < 0 || (size_t)klen > TAMIS_MAX_USER_KEY_BYTES)
+                return tamis_error_set(err, TAMIS_EINTERNAL, "placeholder key too long");
+            if ((rc = user_for_key(ing, txn, key, (size_t)klen, &uid, &created, err)) != 0 ||
+                (rc = contact_add_identity(ing, txn, uid, ne->platform, s, len, created, err)) != 0)
+                return rc;
+        } else if (rc) {
+            return rc;
+        }
+    }
+    e = entry_slot(ing, ne->entry);
+    e->uid = uid;
+    e->is_new = created;
+    if (tamis_strmap_get(ing->by_uid, &uid, sizeof uid, &owner)) {
+        e->target = owner; /* the same user reached by key and by identity */
+    } else {
+        e->target = ne->entry;
+        tamis_strmap_put(ing->by_uid, &uid, sizeof uid, ne->entry);
+    }
+    return TAMIS_OK;
+}
+
+static int resolve(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b, tamis_error *err)
+{
+    int rc;
+    for (size_t i = 0; i < b->n_new_platforms; i++) {
+        uint32_t len;
+        const char *name = ingest_batch_str(b, b->new_platform_names[i], &len);
+        uint8_t id;
+        if ((rc = tamis_platform_intern(txn, name, len, &id, err)) != 0)
+            return rc;
+        if (id != b->new_platform_ids[i])
+            return tamis_error_set(err, TAMIS_EINTERNAL, "platform '%.*s' interned as %u, expected %u", (int)len,
+                                   name, id, b->new_platform_ids[i]);
+    }
+    for (size_t i = 0; i < b->n_new; i++)
+        if ((rc = resolve_new_entry(ing, txn, b, &b->new_entries[i], err)) != 0)
+            return rc;
+    for (size_t i = 0; i < b->n_learns; i++) {
+        const learn_req *lr = &b->learns[i];
+        uint32_t len, uid;
+        const char *pid = ingest_batch_str(b, lr->pid, &len);
+        apply_entry *owner = entry_slot(ing, ing->entries[lr->entry].target);
+        rc = tamis_identity_lookup(txn, lr->platform, pid, len, &uid, err);
+        if (rc == TAMIS_ENOTFOUND)
+            rc = contact_add_identity(ing, txn, owner->uid, lr->platform, pid, len, false, err);
+        if (rc)
+            return rc;
+    }
+    return TAMIS_OK;
+}
+
+/* Counting sort of the batch's events by target entry: order[] lists event indices
+ * user by user, in file order within a user. */
+static void group_by_user(tamis_ingest *ing, const ingest_batch *b)
+{
+    size_t n_entries = ing->n_applied_entries;
+    uint32_t *counts, sum = 0;
+
+    ing->order = tamis_grow(ing->order, sizeof *ing->order, &ing->cap_order, b->n_events ? b->n_events : 1);
+    ing->counts = tamis_grow(ing->counts, sizeof *ing->counts, &ing->cap_counts, n_entries + 1);
+    counts = ing->counts;
+    memset(counts, 0, (n_entries + 1) * sizeof *counts);
+    for (size_t i = 0; i < b->n_events; i++)
+        counts[ing->entries[b->events[i].entry].target]++;
+    for (size_t t = 0; t <= n_entries; t++) {
+        uint32_t c = counts[t];
+        counts[t] = sum;
+        sum += c;
+    }
+    for (size_t i = 0; i < b->n_events; i++)
+        ing->order[counts[ing->entries[b->events[i].entry].target]++] = (uint32_t)i;
+}
+
+static void fill_state_event(const ingest_batch *b, const batch_event *be, tamis_state_event *se)
+{
+    memset(se, 0, sizeof *se);
+    se->ts_ms = be->ts_ms;
+    se->platform = be->platform;
+    se->kind = be->kind;
+    se->has_value = (be->flags & EV_HAS_VALUE) != 0;
+    se->value_micros = be->value_micros;
+    se->has_id = (be->flags & EV_HAS_ID) != 0;
+    se->id_hash = be->id_hash;
+    for (uint32_t r = 0; r < be->n_str; r++) {
+        const str_ref *ref = &b->refs[be->str_first + r];
+        uint32_t len;
+        const char *s = ingest_batch_str(b, ref->id, &len);
+        switch (ref->field) {
+        case TAMIS_FIELD_GROUP: se->group = s; se->group_len = len; break;
+        case TAMIS_FIELD_DEVICE: se->device = s; se->device_len = len; break;
+        case TAMIS_FIELD_FIELD: se->field = s; se->field_len = len; break;
+        case TAMIS_FIELD_CAMPAIGN: se->campaign = s; se->campaign_len = len; break;
+        case TAMIS_FIELD_CAMPAIGN_TYPE: se->campaign_type = s; se->campaign_type_len = len; break;
+        case TAMIS_FIELD_COUNTRY: se->country = s; se->country_len = len; break;
+        case TAMIS_FIELD_REASON: se->reason = s; se->reason_len = len; break;
+        default: break;
+        }
+    }
+}
+
+static int apply_events(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b, tamis_error *err)
+{
+    uint32_t retention = tamis_store_retention_days(ing->store);
+    uint32_t current = NO_ENTRY;
+    apply_entry *e = NULL;
+    int rc;
+
+    group_by_user(ing, b);
+    for (size_t i = 0; i < b->n_events; i++) {
+        const batch_event *be = &b->events[ing->order[i]];
+        uint32_t t = ing->entries[be->entry].target;
+        tamis_state_event se;
+        if (t != current) {
+            current = t;
+            e = &ing->entries[t];
+            if (!e->loaded) {
+                if (!e->is_new && (rc = tamis_activity_get(txn, e->uid, &e->st, err)) != 0)
+                    return rc;
+                e->loaded = true;
+            }
+        }
+        fill_state_event(b, be, &se);
+        if (tamis_user_state_apply(&e->st, &se, retention) == TAMIS_DUPLICATE) {
+            ing->duplicates++;
+            continue;
+        }
+        ing->accepted++;
+        if (!e->dirty) {
+            e->dirty = true;
+            ing->dirty = tamis_grow(ing->dirty, sizeof *ing->dirty, &ing->cap_dirty, ing->n_dirty + 1);
+            ing->dirty[ing->n_dirty++] = t;
+        }
+    }
+    return TAMIS_OK;
+}
+
+/* Sorts dirty entries by uid (radix sort, two 16-bit passes) so that puts walk the
+ * B-tree in order and new users append. */
+static void sort_dirty_by_uid(tamis_ingest *ing)
+{
+    size_t n = ing->n_dirty;
+    uint32_t *a = ing->dirty, *tmp;
+    if (n < 2)
+        return;
+    tmp = tamis_malloc(n * sizeof *tmp);
+    for (int shift = 0; shift < 32; shift += 16) {
+        static const size_t buckets = 65536;
+        size_t *count = tamis_calloc(buckets + 1, sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((ing->entries[a[i]].uid >> shift) & 0xFFFF) + 1]++;
+        for (size_t k = 0; k < buckets; k++)
+            count[k + 1] += count[k];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(ing->entries[a[i]].uid >> shift) & 0xFFFF]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+        tamis_free(count);
+    }
+    tamis_free(tmp);
+}
+
+static int flush_states(tamis_ingest *ing, tamis_txn *txn, tamis_error *err)
+{
+    uint32_t retention = tamis_store_retention_days(ing->store);
+    sort_dirty_by_uid(ing);
+    for (size_t i = 0; i < ing->n_dirty; i++) {
+        apply_entry *e = &ing->entries[ing->dirty[i]];
+        size_t len;
+        int rc;
+        tamis_user_state_encode(&e->st, retention, &ing->encode_buf.buf, &ing->encode_buf.cap, &len);
+        if ((rc = tamis_activity_put(txn, e->uid, ing->encode_buf.buf, len, e->is_new, err)) != 0)
+            return rc;
+        e->dirty = false;
+        e->is_new = false;
+    }
+    ing->n_dirty = 0;
+    return TAMIS_OK;
+}
+
+static int sync_append(FILE **fp, const char *path, const void *data, size_t len, uint64_t *size_after,
+                       tamis_error *err)
+{
+    struct stat sb;
+    if (!*fp && !(*fp = fopen(path, "ab")))
+        return tamis_error_set(err, TAMIS_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (len && fwrite(data, 1, len, *fp) != len)
+        return tamis_error_set(err, TAMIS_EIO, "cannot write %s: %s", path, strerror(errno));
+    if (fflush(*fp) != 0 || (len && fsync(fileno(*fp)) != 0))
+        return tamis_error_set(err, TAMIS_EIO, "cannot sync %s: %s", path, strerror(errno));
+    if (fstat(fileno(*fp), &sb) != 0)
+        return tamis_error_set(err, TAMIS_EIO, "cannot stat %s: %s", path, strerror(errno));
+    *size_after = (uint64_t)sb.st_size;
+    return TAMIS_OK;
+}
+
+/* Rejects and the raw archive frame of the batch, before the transaction commits. */
+static int write_side_files(tamis_ingest *ing, const ingest_batch *b, tamis_error *err)
+{
+    file_run *fr = b->file;
+    int rc = sync_append(&ing->rejects, ing->rejects_path, b->rejects.buf, b->rejects.len,
+                         &fr->ledger.rejects_size, err);
+    if (rc)
+        return rc;
+    fr->ledger.rejects_path_hash = ing->rejects_path_hash;
+    if (fr->raw_path && b->raw.len) {
+        size_t bound = ZSTD_compressBound(b->raw.len);
+        uint8_t *frame = tamis_malloc(bound);
+        size_t n = ZSTD_compress(frame, bound, b->raw.buf, b->raw.len, RAW_ZSTD_LEVEL);
+        rc = ZSTD_isError(n) ? tamis_error_set(err, TAMIS_EIO, "raw archive: %s", ZSTD_getErrorName(n))
+                             : sync_append(&fr->raw, fr->raw_path, frame, n, &fr->ledger.raw_size, err);
+        tamis_free(frame);
+    }
+    return rc;
+}
+
+static int write_counters(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b, uint64_t accepted,
+                          uint64_t duplicates, tamis_error *err)
+{
+    bool present;
+    int rc;
+    if ((rc = tamis_meta_add_u64(txn, "events_applied", accepted, err)) != 0 ||
+        (rc = tamis_meta_add_u64(txn, "events_rejected", b->rejected, err)) != 0 ||
+        (rc = tamis_meta_add_u64(txn, "events_duplicate", duplicates, err)) != 0)
+        return rc;
+    if (b->have_ts) {
+        int64_t lo = tamis_meta_get_i64(txn, "ts_min", &present);
+        if ((!present || b->ts_min < lo) && (rc = tamis_meta_put_i64(txn, "ts_min", b->ts_min, err)) != 0)
+            return rc;
+        int64_t hi = tamis_meta_get_i64(txn, "ts_max", &present);
+        if ((!present || b->ts_max > hi) && (rc = tamis_meta_put_i64(txn, "ts_max", b->ts_max, err)) != 0)
+            return rc;
+    }
+    (void)ing;
+    return TAMIS_OK;
+}
+
+static void trim_cache(tamis_ingest *ing)
+{
+    size_t loaded = 0;
+    for (size_t i = 0; i < ing->n_applied_entries; i++)
+        loaded += ing->entries[i].loaded;
+    if (loaded <= TAMIS_INGEST_CACHE_USERS)
+        return;
+    for (size_t i = 0; i < ing->n_applied_entries; i++) {
+        tamis_user_state_free(&ing->entries[i].st);
+        ing->entries[i].loaded = false;
+    }
+}
+
+int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err)
+{
+    file_run *fr = b->file;
+    uint64_t accepted0 = ing->accepted, dups0 = ing->duplicates;
+    tamis_txn *txn;
+    int rc;
+
+    double t[6];
+    t[0] = mono();
+    if ((rc = tamis_txn_begin(ing->store, true, &txn, err)) != 0)
+        return rc;
+    if ((rc = resolve(ing, txn, b, err)) != 0)
+        goto fail;
+    t[1] = mono();
+    if ((rc = apply_events(ing, txn, b, err)) != 0)
+        goto fail;
+    t[2] = mono();
+    size_t ndirty = ing->n_dirty;
+    if ((rc = write_side_files(ing, b, err)) != 0 || (rc = flush_states(ing, txn, err)) != 0 ||
+        (rc = write_counters(ing, txn, b, ing->accepted - accepted0, ing->duplicates - dups0, err)) != 0)
+        goto fail;
+    t[3] = mono();
+    fr->ledger.committed_offset = b->end_offset;
+    fr->ledger.committed_line = b->end_line;
+    fr->ledger.accepted += ing->accepted - accepted0;
+    fr->ledger.rejected += b->rejected;
+    fr->ledger.duplicates += ing->duplicates - dups0;
+    fr->ledger.complete = b->last;
+    if (fr->has_ledger && (rc = tamis_ledger_put(txn, fr->hash, &fr->ledger, err)) != 0)
+        goto fail;
+    if ((rc = tamis_txn_commit(txn, err)) != 0)
+        return rc;
+    t[4] = mono();
+    trim_cache(ing);
+    if (getenv("TAMIS_TRACE"))
+        fprintf(stderr, "batch %zu events %zu new %zu dirty: resolve %.3f apply %.3f flush %.3f commit %.3f\n",
+                b->n_events, b->n_new, ndirty, t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3]);
+    return TAMIS_OK;
+fail:
+    tamis_txn_abort(txn);
+    return rc;
+}
+
+void ingest_apply_free(tamis_ingest *ing)
+{
+    for (size_t i = 0; i < ing->n_applied_entries; i++)
+        tamis_user_state_free(&ing->entries[i].st);
+    tamis_free(ing->entries);
+    tamis_strmap_free(ing->by_uid);
+    tamis_free(ing->dirty);
+    tamis_free(ing->order);
+    tamis_free(ing->counts);
+    tamis_free(ing->encode_buf.buf);
+}
