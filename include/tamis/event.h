@@ -75,8 +75,9 @@ typedef enum tamis_format {
     TAMIS_FORMAT_NDJSON
 } tamis_format;
 
-/* Called for each distinct unknown column or key, once per parser. msg is valid only
- * during the call. */
+/* Called for each distinct unknown column or key, once per parser (NDJSON: for the
+ * first 64 distinct keys; the 64th message says later ones go unreported). msg is valid
+ * only during the call. */
 typedef void (*tamis_warn_fn)(void *ctx, const char *msg);
 
 typedef struct tamis_event_parser tamis_event_parser;

@@ -127,7 +127,6 @@ int tamis_ingest_new(tamis_store *store, const tamis_ingest_options *opts, tamis
     ing->by_identity = tamis_strmap_new();
     ing->learned = tamis_strmap_new();
     ing->platforms = tamis_strmap_new();
-    ing->by_uid = tamis_strmap_new();
     for (int id = 0; id < 256; id++) {
         const char *name = tamis_platform_name(store, (uint8_t)id);
         if (name) {

@@ -21,6 +21,7 @@
 #include "tamis/limits.h"
 
 #define RAW_ZSTD_LEVEL 3
+#define PREFETCH_AHEAD 8 /* items ahead in loops over scattered memory */
 
 static double mono(void)
 {
@@ -106,16 +107,64 @@ static int resolve_new_entry(tamis_ingest *ing, tamis_txn *txn, const ingest_bat
     e = entry_slot(ing, ne->entry);
     e->uid = uid;
     e->is_new = created;
-    if (tamis_strmap_get(ing->by_uid, &uid, sizeof uid, &owner)) {
+    if (uid >= ing->cap_uids) {
+        size_t old = ing->cap_uids;
+        ing->entry_of_uid = tamis_grow(ing->entry_of_uid, sizeof *ing->entry_of_uid, &ing->cap_uids, (size_t)uid + 1);
+        memset(ing->entry_of_uid + old, 0xFF, (ing->cap_uids - old) * sizeof *ing->entry_of_uid);
+    }
+    owner = ing->entry_of_uid[uid];
+    if (owner != NO_ENTRY) {
         e->target = owner; /* the same user reached by key and by identity */
     } else {
         e->target = ne->entry;
-        tamis_strmap_put(ing->by_uid, &uid, sizeof uid, ne->entry);
+        ing->entry_of_uid[uid] = ne->entry;
     }
     return TAMIS_OK;
 }
 
-static int resolve(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b, tamis_error *err)
+typedef struct entry_sort_key {
+    const char *s;
+    uint32_t len;
+    uint32_t pos;
+    uint8_t is_identity, platform;
+} entry_sort_key;
+
+static int cmp_entry_key(const void *a, const void *b)
+{
+    const entry_sort_key *x = a, *y = b;
+    int c;
+    if (x->is_identity != y->is_identity)
+        return x->is_identity - y->is_identity;
+    if (x->platform != y->platform)
+        return x->platform - y->platform;
+    c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Orders the batch's new entries by (kind, platform, text). */
+static void sort_new_entries(ingest_batch *b)
+{
+    entry_sort_key *keys;
+    new_entry *sorted;
+    if (b->n_new < 2)
+        return;
+    keys = tamis_malloc(b->n_new * sizeof *keys);
+    sorted = tamis_malloc(b->n_new * sizeof *sorted);
+    for (size_t i = 0; i < b->n_new; i++) {
+        keys[i].s = ingest_batch_str(b, b->new_entries[i].str, &keys[i].len);
+        keys[i].pos = (uint32_t)i;
+        keys[i].is_identity = b->new_entries[i].is_identity;
+        keys[i].platform = b->new_entries[i].platform;
+    }
+    qsort(keys, b->n_new, sizeof *keys, cmp_entry_key);
+    for (size_t i = 0; i < b->n_new; i++)
+        sorted[i] = b->new_entries[keys[i].pos];
+    memcpy(b->new_entries, sorted, b->n_new * sizeof *sorted);
+    tamis_free(keys);
+    tamis_free(sorted);
+}
+
+static int resolve(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tamis_error *err)
 {
     int rc;
     for (size_t i = 0; i < b->n_new_platforms; i++) {
@@ -128,6 +177,8 @@ static int resolve(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b, tam
             return tamis_error_set(err, TAMIS_EINTERNAL, "platform '%.*s' interned as %u, expected %u", (int)len,
                                    name, id, b->new_platform_ids[i]);
     }
+    /* In key order, so that LMDB's B-tree is walked, not jumped around in. */
+    sort_new_entries(b);
     for (size_t i = 0; i < b->n_new; i++)
         if ((rc = resolve_new_entry(ing, txn, b, &b->new_entries[i], err)) != 0)
             return rc;
@@ -157,14 +208,14 @@ static void group_by_user(tamis_ingest *ing, const ingest_batch *b)
     counts = ing->counts;
     memset(counts, 0, (n_entries + 1) * sizeof *counts);
     for (size_t i = 0; i < b->n_events; i++)
-        counts[ing->entries[b->events[i].entry].target]++;
+        counts[b->events[i].entry]++;
     for (size_t t = 0; t <= n_entries; t++) {
         uint32_t c = counts[t];
         counts[t] = sum;
         sum += c;
     }
     for (size_t i = 0; i < b->n_events; i++)
-        ing->order[counts[ing->entries[b->events[i].entry].target]++] = (uint32_t)i;
+        ing->order[counts[b->events[i].entry]++] = (uint32_t)i;
 }
 
 static void fill_state_event(const ingest_batch *b, const batch_event *be, tamis_state_event *se)
@@ -194,29 +245,87 @@ static void fill_state_event(const ingest_batch *b, const batch_event *be, tamis
     }
 }
 
-static int apply_events(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b, tamis_error *err)
+/* Sorts entry indices by their uid: LSD radix sort, two 16-bit passes, with buffers
+ * kept across batches. Walking LMDB in uid order keeps its pages hot. */
+static void sort_by_uid(tamis_ingest *ing, uint32_t *a, size_t n)
+{
+    enum { BUCKETS = 65536 };
+    uint32_t *tmp;
+    if (n < 2)
+        return;
+    ing->scratch = tamis_grow(ing->scratch, sizeof *ing->scratch, &ing->cap_scratch, n);
+    if (!ing->radix_counts)
+        ing->radix_counts = tamis_malloc((BUCKETS + 1) * sizeof *ing->radix_counts);
+    tmp = ing->scratch;
+    for (int shift = 0; shift < 32; shift += 16) {
+        uint32_t *count = ing->radix_counts;
+        memset(count, 0, (BUCKETS + 1) * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((ing->entries[a[i]].uid >> shift) & 0xFFFF) + 1]++;
+        for (size_t k = 0; k < BUCKETS; k++)
+            count[k + 1] += count[k];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(ing->entries[a[i]].uid >> shift) & 0xFFFF]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+}
+
+/* Loads, in uid order, the states of the users this batch touches for the first time. */
+static int load_states(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b, tamis_error *err)
+{
+    uint32_t *need = NULL;
+    size_t n = 0, cap = 0;
+    int rc = TAMIS_OK;
+
+    for (size_t i = 0; i < b->n_events; i++) {
+        uint32_t t = b->events[i].entry;
+        apply_entry *e = &ing->entries[t];
+        if (e->st)
+            continue;
+        e->st = tamis_malloc(sizeof *e->st);
+        tamis_user_state_init(e->st);
+        ing->n_loaded++;
+        if (!e->is_new) {
+            need = tamis_grow(need, sizeof *need, &cap, n + 1);
+            need[n++] = t;
+        }
+    }
+    sort_by_uid(ing, need, n);
+    for (size_t i = 0; i < n && rc == TAMIS_OK; i++)
+        rc = tamis_activity_get(txn, ing->entries[need[i]].uid, ing->entries[need[i]].st, err);
+    tamis_free(need);
+    return rc;
+}
+
+static int apply_events(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tamis_error *err)
 {
     uint32_t retention = tamis_store_retention_days(ing->store);
     uint32_t current = NO_ENTRY;
     apply_entry *e = NULL;
     int rc;
 
+    /* From here on an event names the entry that holds its user's state. */
+    for (size_t i = 0; i < b->n_events; i++)
+        b->events[i].entry = ing->entries[b->events[i].entry].target;
+    if ((rc = load_states(ing, txn, b, err)) != 0)
+        return rc;
     group_by_user(ing, b);
     for (size_t i = 0; i < b->n_events; i++) {
         const batch_event *be = &b->events[ing->order[i]];
-        uint32_t t = ing->entries[be->entry].target;
+        uint32_t t = be->entry;
         tamis_state_event se;
+        /* Events of one user are scattered over the batch: fetch ahead of use. */
+        if (i + PREFETCH_AHEAD < b->n_events) {
+            const batch_event *ahead = &b->events[ing->order[i + PREFETCH_AHEAD]];
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(&b->refs[ahead->str_first]);
+        }
         if (t != current) {
             current = t;
             e = &ing->entries[t];
-            if (!e->loaded) {
-                if (!e->is_new && (rc = tamis_activity_get(txn, e->uid, &e->st, err)) != 0)
-                    return rc;
-                e->loaded = true;
-            }
         }
         fill_state_event(b, be, &se);
-        if (tamis_user_state_apply(&e->st, &se, retention) == TAMIS_DUPLICATE) {
+        if (tamis_user_state_apply(e->st, &se, retention) == TAMIS_DUPLICATE) {
             ing->duplicates++;
             continue;
         }
@@ -230,39 +339,21 @@ static int apply_events(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b
     return TAMIS_OK;
 }
 
-/* Sorts dirty entries by uid (radix sort, two 16-bit passes) so that puts walk the
- * B-tree in order and new users append. */
-static void sort_dirty_by_uid(tamis_ingest *ing)
-{
-    size_t n = ing->n_dirty;
-    uint32_t *a = ing->dirty, *tmp;
-    if (n < 2)
-        return;
-    tmp = tamis_malloc(n * sizeof *tmp);
-    for (int shift = 0; shift < 32; shift += 16) {
-        static const size_t buckets = 65536;
-        size_t *count = tamis_calloc(buckets + 1, sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[((ing->entries[a[i]].uid >> shift) & 0xFFFF) + 1]++;
-        for (size_t k = 0; k < buckets; k++)
-            count[k + 1] += count[k];
-        for (size_t i = 0; i < n; i++)
-            tmp[count[(ing->entries[a[i]].uid >> shift) & 0xFFFF]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
-        tamis_free(count);
-    }
-    tamis_free(tmp);
-}
-
 static int flush_states(tamis_ingest *ing, tamis_txn *txn, tamis_error *err)
 {
     uint32_t retention = tamis_store_retention_days(ing->store);
-    sort_dirty_by_uid(ing);
+    sort_by_uid(ing, ing->dirty, ing->n_dirty);
     for (size_t i = 0; i < ing->n_dirty; i++) {
         apply_entry *e = &ing->entries[ing->dirty[i]];
         size_t len;
         int rc;
-        tamis_user_state_encode(&e->st, retention, &ing->encode_buf.buf, &ing->encode_buf.cap, &len);
+        if (i + PREFETCH_AHEAD < ing->n_dirty) {
+            const apply_entry *ahead = &ing->entries[ing->dirty[i + PREFETCH_AHEAD]];
+            __builtin_prefetch(ahead->st);
+            if (ahead->st)
+                __builtin_prefetch(ahead->st->hours);
+        }
+        tamis_user_state_encode(e->st, retention, &ing->encode_buf.buf, &ing->encode_buf.cap, &len);
         if ((rc = tamis_activity_put(txn, e->uid, ing->encode_buf.buf, len, e->is_new, err)) != 0)
             return rc;
         e->dirty = false;
@@ -329,17 +420,23 @@ static int write_counters(tamis_ingest *ing, tamis_txn *txn, const ingest_batch 
     return TAMIS_OK;
 }
 
+static void drop_state(apply_entry *e)
+{
+    if (e->st) {
+        tamis_user_state_free(e->st);
+        tamis_free(e->st);
+        e->st = NULL;
+    }
+}
+
+/* Between batches, keeps at most TAMIS_INGEST_CACHE_USERS decoded states. */
 static void trim_cache(tamis_ingest *ing)
 {
-    size_t loaded = 0;
-    for (size_t i = 0; i < ing->n_applied_entries; i++)
-        loaded += ing->entries[i].loaded;
-    if (loaded <= TAMIS_INGEST_CACHE_USERS)
+    if (ing->n_loaded <= TAMIS_INGEST_CACHE_USERS)
         return;
-    for (size_t i = 0; i < ing->n_applied_entries; i++) {
-        tamis_user_state_free(&ing->entries[i].st);
-        ing->entries[i].loaded = false;
-    }
+    for (size_t i = 0; i < ing->n_applied_entries; i++)
+        drop_state(&ing->entries[i]);
+    ing->n_loaded = 0;
 }
 
 int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err)
@@ -388,9 +485,11 @@ fail:
 void ingest_apply_free(tamis_ingest *ing)
 {
     for (size_t i = 0; i < ing->n_applied_entries; i++)
-        tamis_user_state_free(&ing->entries[i].st);
+        drop_state(&ing->entries[i]);
     tamis_free(ing->entries);
-    tamis_strmap_free(ing->by_uid);
+    tamis_free(ing->scratch);
+    tamis_free(ing->radix_counts);
+    tamis_free(ing->entry_of_uid);
     tamis_free(ing->dirty);
     tamis_free(ing->order);
     tamis_free(ing->counts);

@@ -98,12 +98,12 @@ struct file_run {
     FILE *raw;
 };
 
-/* Apply-side view of one entry. */
+/* Apply-side view of one entry: small, because the counting sort touches one per event. */
 typedef struct apply_entry {
     uint32_t uid;
-    uint32_t target;   /* the entry holding this user's state (itself unless aliased) */
-    bool loaded, dirty, is_new;
-    tamis_user_state st;
+    uint32_t target;        /* the entry holding this user's state (itself unless aliased) */
+    tamis_user_state *st;   /* NULL until loaded (owned) */
+    bool dirty, is_new;
 } apply_entry;
 
 struct tamis_ingest {
@@ -127,9 +127,13 @@ struct tamis_ingest {
 
     /* apply side */
     apply_entry *entries; size_t cap_entries, n_applied_entries;
-    tamis_strmap *by_uid;       /* uid -> entry */
+    uint32_t *entry_of_uid;     /* uid -> entry (NO_ENTRY if none); uids are dense */
+    size_t cap_uids;
     uint32_t *dirty; size_t n_dirty, cap_dirty;
     uint32_t *order, *counts; size_t cap_order, cap_counts;
+    uint32_t *scratch; size_t cap_scratch;   /* radix sort buffers */
+    uint32_t *radix_counts;                  /* 65537 counters */
+    size_t n_loaded;                         /* entries holding a state */
     tamis_wbuf encode_buf;
     uint64_t accepted, duplicates, new_users; /* since the last harvest */
 

@@ -414,28 +414,27 @@ void tamis_user_state_merge(tamis_user_state *dst, const tamis_user_state *src, 
 
 void tamis_user_state_prune(tamis_user_state *st, uint32_t retention_days)
 {
-    int64_t cut = cutoff_ms(st, retention_days);
-    uint32_t cut_hour = hour_of(cut);
+    uint32_t cut_hour = hour_of(cutoff_ms(st, retention_days));
     size_t w = 0;
 
-    if (st->n_hours == 0 && st->n_facets == 0)
+    /* Everything windowed (recent times, failures, ids) belongs to an event whose hour
+     * is in the log, and all parts are cut at the same hour: so when the oldest hour
+     * is recent enough, there is nothing to do. This keeps encode cheap. */
+    if (st->n_hours == 0 || tamis_hc_hour(&st->hours[0]) >= cut_hour)
         return;
-    /* The hour containing the cutoff is kept whole: retention is in whole hours. */
     while (w < st->n_hours && tamis_hc_hour(&st->hours[w]) < cut_hour)
         w++;
-    if (w) {
-        memmove(st->hours, st->hours + w, (st->n_hours - w) * sizeof *st->hours);
-        st->n_hours -= w;
-    }
+    memmove(st->hours, st->hours + w, (st->n_hours - w) * sizeof *st->hours);
+    st->n_hours -= w;
     w = 0;
-    while (w < st->n_recent && st->recent[w] < cut)
+    while (w < st->n_recent && hour_of(st->recent[w]) < cut_hour)
         w++;
     if (w) {
         memmove(st->recent, st->recent + w, (st->n_recent - w) * sizeof *st->recent);
         st->n_recent -= w;
     }
     for (size_t i = st->n_failures; i-- > 0;)
-        if (st->failures[i].ts_ms < cut)
+        if (hour_of(st->failures[i].ts_ms) < cut_hour)
             failure_remove(st, i);
     w = 0;
     for (size_t i = 0; i < st->n_ids; i++)
