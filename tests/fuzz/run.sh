@@ -5,7 +5,7 @@ set -euo pipefail
 target=$1 seeds=$2 secs=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$target" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+"$target" -artifact_prefix="$work/" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 "$work" "$seeds" 2>"$work.log" || { tail -50 "$work.log"; rm -f "$work.log"; exit 1; }
 grep -E 'stat::number_of_executed_units|Done' "$work.log" | tail -2
 rm -f "$work.log"
