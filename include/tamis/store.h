@@ -98,6 +98,17 @@ int tamis_activity_get(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_e
 int tamis_activity_put(tamis_txn *t, uint32_t uid, const void *data, size_t len, bool append,
                        tamis_error *err) TAMIS_WUR;
 
+/* A cursor over the activity database for long runs of gets and puts in ascending
+ * uid order (ingest): LMDB skips the B-tree descent when the next key lies on the
+ * page the cursor is on. Valid until its transaction ends; close it before that. */
+typedef struct tamis_activity_cursor tamis_activity_cursor;
+int tamis_activity_cursor_open(tamis_txn *t, tamis_activity_cursor **out, tamis_error *err) TAMIS_WUR;
+int tamis_activity_cursor_get(tamis_activity_cursor *c, uint32_t uid, tamis_user_state *st,
+                              tamis_error *err) TAMIS_WUR;
+int tamis_activity_cursor_put(tamis_activity_cursor *c, uint32_t uid, const void *data, size_t len,
+                              tamis_error *err) TAMIS_WUR;
+void tamis_activity_cursor_close(tamis_activity_cursor *c);
+
 /* Iterates every uid in ascending order: calls fn(ctx, uid, key, key_len) until it
  * returns non-zero (which is then returned). key is borrowed for the call. */
 typedef int (*tamis_user_visit_fn)(void *ctx, uint32_t uid, const char *key, size_t key_len);

@@ -21,13 +21,24 @@
 #include "tamis/limits.h"
 
 #define RAW_ZSTD_LEVEL 3
-#define PREFETCH_AHEAD 8 /* items ahead in loops over scattered memory */
+#define PREFETCH_AHEAD 4 /* items per prefetch stage in loops over scattered memory */
 
 static double mono(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Fetches the arrays of a state whose struct is (hopefully) already in cache. */
+static inline void prefetch_state(const tamis_user_state *st)
+{
+    if (!st)
+        return;
+    __builtin_prefetch(st->hours ? &st->hours[st->n_hours ? st->n_hours - 1 : 0] : NULL);
+    __builtin_prefetch(st->facets);
+    __builtin_prefetch(st->ids);
+    __builtin_prefetch(st->recent);
 }
 
 static apply_entry *entry_slot(tamis_ingest *ing, uint32_t idx)
@@ -196,14 +207,14 @@ static int resolve(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tamis_err
     return TAMIS_OK;
 }
 
-/* Counting sort of the batch's events by target entry: order[] lists event indices
- * user by user, in file order within a user. */
+/* Counting sort of the batch's events by entry, copying them into ing->grouped: user
+ * by user, in file order within a user. Reading them back is then sequential. */
 static void group_by_user(tamis_ingest *ing, const ingest_batch *b)
 {
     size_t n_entries = ing->n_applied_entries;
     uint32_t *counts, sum = 0;
 
-    ing->order = tamis_grow(ing->order, sizeof *ing->order, &ing->cap_order, b->n_events ? b->n_events : 1);
+    ing->grouped = tamis_grow(ing->grouped, sizeof *ing->grouped, &ing->cap_grouped, b->n_events ? b->n_events : 1);
     ing->counts = tamis_grow(ing->counts, sizeof *ing->counts, &ing->cap_counts, n_entries + 1);
     counts = ing->counts;
     memset(counts, 0, (n_entries + 1) * sizeof *counts);
@@ -215,7 +226,7 @@ static void group_by_user(tamis_ingest *ing, const ingest_batch *b)
         sum += c;
     }
     for (size_t i = 0; i < b->n_events; i++)
-        ing->order[counts[b->events[i].entry]++] = (uint32_t)i;
+        ing->grouped[counts[b->events[i].entry]++] = b->events[i];
 }
 
 static void fill_state_event(const ingest_batch *b, const batch_event *be, tamis_state_event *se)
@@ -291,8 +302,14 @@ static int load_states(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b,
         }
     }
     sort_by_uid(ing, need, n);
-    for (size_t i = 0; i < n && rc == TAMIS_OK; i++)
-        rc = tamis_activity_get(txn, ing->entries[need[i]].uid, ing->entries[need[i]].st, err);
+    if (n) {
+        tamis_activity_cursor *cur;
+        if ((rc = tamis_activity_cursor_open(txn, &cur, err)) == 0) {
+            for (size_t i = 0; i < n && rc == TAMIS_OK; i++)
+                rc = tamis_activity_cursor_get(cur, ing->entries[need[i]].uid, ing->entries[need[i]].st, err);
+            tamis_activity_cursor_close(cur);
+        }
+    }
     tamis_free(need);
     return rc;
 }
@@ -311,15 +328,21 @@ static int apply_events(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tami
         return rc;
     group_by_user(ing, b);
     for (size_t i = 0; i < b->n_events; i++) {
-        const batch_event *be = &b->events[ing->order[i]];
+        const batch_event *be = &ing->grouped[i];
         uint32_t t = be->entry;
         tamis_state_event se;
-        /* Events of one user are scattered over the batch: fetch ahead of use. */
-        if (i + PREFETCH_AHEAD < b->n_events) {
-            const batch_event *ahead = &b->events[ing->order[i + PREFETCH_AHEAD]];
-            __builtin_prefetch(ahead);
+        /* Strings and the coming users' states are scattered over the heap: fetch
+         * them in stages ahead of use (entry, then its state, then its arrays), so
+         * that no prefetch has to wait for a miss of its own. */
+        if (i + 3 * PREFETCH_AHEAD < b->n_events)
+            __builtin_prefetch(&ing->entries[ing->grouped[i + 3 * PREFETCH_AHEAD].entry]);
+        if (i + 2 * PREFETCH_AHEAD < b->n_events) {
+            const batch_event *ahead = &ing->grouped[i + 2 * PREFETCH_AHEAD];
             __builtin_prefetch(&b->refs[ahead->str_first]);
+            __builtin_prefetch(ing->entries[ahead->entry].st);
         }
+        if (i + PREFETCH_AHEAD < b->n_events)
+            prefetch_state(ing->entries[ing->grouped[i + PREFETCH_AHEAD].entry].st);
         if (t != current) {
             current = t;
             e = &ing->entries[t];
@@ -342,25 +365,33 @@ static int apply_events(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tami
 static int flush_states(tamis_ingest *ing, tamis_txn *txn, tamis_error *err)
 {
     uint32_t retention = tamis_store_retention_days(ing->store);
+    tamis_activity_cursor *cur;
+    int rc;
+
     sort_by_uid(ing, ing->dirty, ing->n_dirty);
+    if ((rc = tamis_activity_cursor_open(txn, &cur, err)) != 0)
+        return rc;
     for (size_t i = 0; i < ing->n_dirty; i++) {
         apply_entry *e = &ing->entries[ing->dirty[i]];
         size_t len;
-        int rc;
-        if (i + PREFETCH_AHEAD < ing->n_dirty) {
-            const apply_entry *ahead = &ing->entries[ing->dirty[i + PREFETCH_AHEAD]];
-            __builtin_prefetch(ahead->st);
-            if (ahead->st)
-                __builtin_prefetch(ahead->st->hours);
-        }
+        /* Staged prefetch: entry 2 steps ahead, its state 1 step ahead, so that no
+         * prefetch waits on a miss of its own. */
+        if (i + 3 * PREFETCH_AHEAD < ing->n_dirty)
+            __builtin_prefetch(&ing->entries[ing->dirty[i + 3 * PREFETCH_AHEAD]]);
+        if (i + 2 * PREFETCH_AHEAD < ing->n_dirty)
+            __builtin_prefetch(ing->entries[ing->dirty[i + 2 * PREFETCH_AHEAD]].st);
+        if (i + PREFETCH_AHEAD < ing->n_dirty)
+            prefetch_state(ing->entries[ing->dirty[i + PREFETCH_AHEAD]].st);
         tamis_user_state_encode(e->st, retention, &ing->encode_buf.buf, &ing->encode_buf.cap, &len);
-        if ((rc = tamis_activity_put(txn, e->uid, ing->encode_buf.buf, len, e->is_new, err)) != 0)
-            return rc;
+        if ((rc = tamis_activity_cursor_put(cur, e->uid, ing->encode_buf.buf, len, err)) != 0)
+            break;
         e->dirty = false;
         e->is_new = false;
     }
-    ing->n_dirty = 0;
-    return TAMIS_OK;
+    tamis_activity_cursor_close(cur);
+    if (rc == TAMIS_OK)
+        ing->n_dirty = 0;
+    return rc;
 }
 
 static int sync_append(FILE **fp, const char *path, const void *data, size_t len, uint64_t *size_after,
@@ -491,7 +522,7 @@ void ingest_apply_free(tamis_ingest *ing)
     tamis_free(ing->radix_counts);
     tamis_free(ing->entry_of_uid);
     tamis_free(ing->dirty);
-    tamis_free(ing->order);
+    tamis_free(ing->grouped);
     tamis_free(ing->counts);
     tamis_free(ing->encode_buf.buf);
 }

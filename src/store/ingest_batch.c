@@ -9,7 +9,6 @@
 void ingest_batch_init(ingest_batch *b)
 {
     memset(b, 0, sizeof *b);
-    b->strings = tamis_strmap_new();
 }
 
 void ingest_batch_reset(ingest_batch *b)
@@ -21,17 +20,12 @@ void ingest_batch_reset(ingest_batch *b)
     b->end_offset = b->end_line = 0;
     b->last = false;
     b->have_ts = false;
-    if (tamis_strmap_count(b->strings) > 0) {
-        tamis_strmap_free(b->strings);
-        b->strings = tamis_strmap_new();
-    }
 }
 
 void ingest_batch_free(ingest_batch *b)
 {
     tamis_free(b->events);
     tamis_free(b->refs);
-    tamis_strmap_free(b->strings);
     tamis_free(b->str_off);
     tamis_free(b->str_len);
     tamis_free(b->str_bytes.buf);
@@ -42,12 +36,11 @@ void ingest_batch_free(ingest_batch *b)
     memset(b, 0, sizeof *b);
 }
 
+/* Strings are appended, not deduplicated: hashing every field of every event costs
+ * more than the few bytes a repeat takes. */
 uint32_t ingest_batch_string(ingest_batch *b, const char *s, size_t len)
 {
-    uint32_t id;
-    if (tamis_strmap_get(b->strings, s, len, &id))
-        return id;
-    id = (uint32_t)b->n_strings;
+    uint32_t id = (uint32_t)b->n_strings;
     if (b->n_strings + 1 > b->cap_strings) {
         size_t cap = b->cap_strings;
         b->str_off = tamis_grow(b->str_off, sizeof *b->str_off, &cap, b->n_strings + 1);
@@ -58,6 +51,5 @@ uint32_t ingest_batch_string(ingest_batch *b, const char *s, size_t len)
     b->str_len[id] = (uint32_t)len;
     tamis_put_bytes(&b->str_bytes, s, len);
     b->n_strings++;
-    tamis_strmap_put(b->strings, s, len, id);
     return id;
 }

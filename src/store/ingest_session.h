@@ -71,7 +71,6 @@ typedef struct ingest_batch {
     file_run *file;
     batch_event *events; size_t n_events, cap_events;
     str_ref *refs; size_t n_refs, cap_refs;
-    tamis_strmap *strings;            /* text -> id */
     uint32_t *str_off, *str_len; size_t n_strings, cap_strings;
     tamis_wbuf str_bytes;             /* the strings' bytes */
     new_entry *new_entries; size_t n_new, cap_new;
@@ -130,7 +129,8 @@ struct tamis_ingest {
     uint32_t *entry_of_uid;     /* uid -> entry (NO_ENTRY if none); uids are dense */
     size_t cap_uids;
     uint32_t *dirty; size_t n_dirty, cap_dirty;
-    uint32_t *order, *counts; size_t cap_order, cap_counts;
+    batch_event *grouped; size_t cap_grouped; /* the batch's events, user by user */
+    uint32_t *counts; size_t cap_counts;
     uint32_t *scratch; size_t cap_scratch;   /* radix sort buffers */
     uint32_t *radix_counts;                  /* 65537 counters */
     size_t n_loaded;                         /* entries holding a state */

@@ -452,6 +452,49 @@ int tamis_activity_put(tamis_txn *t, uint32_t uid, const void *data, size_t len,
     return rc ? lmdb_error(err, rc, "write activity") : TAMIS_OK;
 }
 
+struct tamis_activity_cursor {
+    MDB_cursor *cur;
+};
+
+int tamis_activity_cursor_open(tamis_txn *t, tamis_activity_cursor **out, tamis_error *err)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_ACTIVITY], &cur);
+    if (rc)
+        return lmdb_error(err, rc, "open activity cursor");
+    *out = tamis_malloc(sizeof **out);
+    (*out)->cur = cur;
+    return TAMIS_OK;
+}
+
+int tamis_activity_cursor_get(tamis_activity_cursor *c, uint32_t uid, tamis_user_state *st, tamis_error *err)
+{
+    MDB_val k = {4, &uid}, v;
+    int rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND) {
+        tamis_user_state_init(st);
+        return TAMIS_OK;
+    }
+    if (rc)
+        return lmdb_error(err, rc, "read activity");
+    return tamis_user_state_decode(st, v.mv_data, v.mv_size, err);
+}
+
+int tamis_activity_cursor_put(tamis_activity_cursor *c, uint32_t uid, const void *data, size_t len, tamis_error *err)
+{
+    MDB_val k = {4, &uid}, v = {len, (void *)data};
+    int rc = mdb_cursor_put(c->cur, &k, &v, 0);
+    return rc ? lmdb_error(err, rc, "write activity") : TAMIS_OK;
+}
+
+void tamis_activity_cursor_close(tamis_activity_cursor *c)
+{
+    if (c) {
+        mdb_cursor_close(c->cur);
+        tamis_free(c);
+    }
+}
+
 int tamis_users_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_error *err)
 {
     MDB_cursor *cur;

@@ -1,6 +1,7 @@
 /* strmap.c — open-addressing string map with linear probing and tombstones
- * (see strmap.h). Slots hold the 64-bit XXH3 hash, so most probes compare hashes only;
- * keys live in an append-only arena of 1 MiB chunks. */
+ * (see strmap.h). Slots hold the 64-bit XXH3 hash, so most probes compare hashes only.
+ * Keys of up to INLINE_KEY bytes (typical user keys) live in the slot itself, so a
+ * lookup costs one cache miss; longer keys live in an append-only arena. */
 #include "util/strmap.h"
 
 #include <string.h>
@@ -11,11 +12,15 @@
 #define ARENA_CHUNK (1u << 20)
 #define TOMBSTONE ((const char *)1)
 
+#define INLINE_KEY 16
+#define INLINE_MARK ((const char *)2) /* key bytes are in inline_key */
+
 typedef struct slot {
     uint64_t hash;
-    const char *key; /* NULL = empty, TOMBSTONE = deleted */
+    const char *key; /* NULL empty, TOMBSTONE deleted, INLINE_MARK, or arena bytes */
     uint32_t len;
     uint32_t value;
+    char inline_key[INLINE_KEY];
 } slot;
 
 typedef struct chunk {
@@ -83,7 +88,8 @@ static size_t find(const tamis_strmap *m, uint64_t h, const void *key, size_t le
         if (s->key == TOMBSTONE) {
             if (first_free == SIZE_MAX)
                 first_free = i;
-        } else if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0) {
+        } else if (s->hash == h && s->len == len &&
+                   memcmp(len <= INLINE_KEY ? s->inline_key : s->key, key, len) == 0) {
             *found = true;
             return i;
         }
@@ -134,7 +140,12 @@ void tamis_strmap_put(tamis_strmap *m, const void *key, size_t len, uint32_t val
     if (m->slots[i].key == NULL)
         m->occupied++;
     m->slots[i].hash = h;
-    m->slots[i].key = arena_copy(m, key, len);
+    if (len <= INLINE_KEY) {
+        memcpy(m->slots[i].inline_key, key, len);
+        m->slots[i].key = INLINE_MARK;
+    } else {
+        m->slots[i].key = arena_copy(m, key, len);
+    }
     m->slots[i].len = (uint32_t)len;
     m->slots[i].value = value;
     m->count++;
