@@ -163,6 +163,9 @@ typedef struct tamis_store_counts {
     uint64_t users, identities, phones, ledger_files;
     uint64_t file_bytes;   /* bytes of data.mdb on disk */
     uint64_t used_bytes;   /* pages in use (last page number x page size) */
+    uint64_t activity_bytes; /* pages of the activity database */
+    uint64_t contact_bytes;  /* pages of the users (contact records) database */
+    uint64_t index_bytes;    /* pages of keys, identities and phones */
 } tamis_store_counts;
 
 int tamis_store_counts_get(tamis_txn *t, tamis_store_counts *c, tamis_error *err) TAMIS_WUR;

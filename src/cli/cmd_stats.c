@@ -86,6 +86,11 @@ int tamis_cmd_stats(const tamis_cli *cli, int argc, char **argv)
                   "store_used_bytes", (json_int_t)counts.used_bytes, "bytes_per_user",
                   counts.users ? (double)counts.used_bytes / (double)counts.users : 0.0, "retention_days",
                   (json_int_t)tamis_store_retention_days(store));
+    json_object_set_new(o, "activity_bytes", json_integer((json_int_t)counts.activity_bytes));
+    json_object_set_new(o, "contact_bytes", json_integer((json_int_t)counts.contact_bytes));
+    json_object_set_new(o, "index_bytes", json_integer((json_int_t)counts.index_bytes));
+    json_object_set_new(o, "activity_bytes_per_user",
+                        json_real(counts.users ? (double)counts.activity_bytes / (double)counts.users : 0.0));
     json_object_set_new(o, "time_min", have_min ? json_string(tmin) : json_null());
     json_object_set_new(o, "time_max", have_max ? json_string(tmax) : json_null());
     if (format == TAMIS_OUT_JSON) {
@@ -102,7 +107,11 @@ int tamis_cmd_stats(const tamis_cli *cli, int argc, char **argv)
         printf("time range         %s .. %s\n", have_min ? tmin : "-", have_max ? tmax : "-");
         printf("bytes on disk      %llu (store file %llu, in use %llu)\n", (unsigned long long)bytes_total,
                (unsigned long long)counts.file_bytes, (unsigned long long)counts.used_bytes);
-        printf("bytes per user     %.1f\n", counts.users ? (double)counts.used_bytes / (double)counts.users : 0.0);
+        printf("bytes per user     %.1f (activity %.1f, contact %.1f, indexes %.1f)\n",
+               counts.users ? (double)counts.used_bytes / (double)counts.users : 0.0,
+               counts.users ? (double)counts.activity_bytes / (double)counts.users : 0.0,
+               counts.users ? (double)counts.contact_bytes / (double)counts.users : 0.0,
+               counts.users ? (double)counts.index_bytes / (double)counts.users : 0.0);
         printf("retention          %u days\n", tamis_store_retention_days(store));
     }
     json_decref(o);

@@ -690,16 +690,27 @@ int tamis_store_counts_get(tamis_txn *t, tamis_store_counts *c, tamis_error *err
     char *path = path_join(t->s->env_dir, "data.mdb");
     int rc;
 
+#define DB_BYTES(st) ((uint64_t)((st).ms_branch_pages + (st).ms_leaf_pages + (st).ms_overflow_pages) * (st).ms_psize)
     memset(c, 0, sizeof *c);
     if ((rc = mdb_stat(t->txn, t->s->dbi[DB_KEYS], &st)) != 0)
         goto fail;
     c->users = st.ms_entries;
+    c->index_bytes += DB_BYTES(st);
     if ((rc = mdb_stat(t->txn, t->s->dbi[DB_IDENTITIES], &st)) != 0)
         goto fail;
     c->identities = st.ms_entries;
+    c->index_bytes += DB_BYTES(st);
     if ((rc = mdb_stat(t->txn, t->s->dbi[DB_PHONES], &st)) != 0)
         goto fail;
     c->phones = st.ms_entries;
+    c->index_bytes += DB_BYTES(st);
+    if ((rc = mdb_stat(t->txn, t->s->dbi[DB_ACTIVITY], &st)) != 0)
+        goto fail;
+    c->activity_bytes = DB_BYTES(st);
+    if ((rc = mdb_stat(t->txn, t->s->dbi[DB_USERS], &st)) != 0)
+        goto fail;
+    c->contact_bytes = DB_BYTES(st);
+#undef DB_BYTES
     if ((rc = mdb_stat(t->txn, t->s->dbi[DB_LEDGER], &st)) != 0)
         goto fail;
     c->ledger_files = st.ms_entries;
