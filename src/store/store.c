@@ -1,6 +1,7 @@
 /* store.c — the LMDB environment of a data directory: opening and locking, the named
- * databases, transactions, meta counters, users, identities, phones, platforms and the
- * ingest ledger (see include/tamis/store.h for the layout and the contracts).
+ * databases, transactions, meta counters, users and their activity records (see
+ * include/tamis/store.h for the layout and the contracts; store_index.c and
+ * store_maint.c hold the rest).
  *
  * Every LMDB error is turned into a tamis_error naming the operation; MDB_MAP_FULL
  * becomes TAMIS_EFULL. A write transaction that failed is aborted by the caller. */
@@ -19,16 +20,13 @@
 #include "tamis/alloc.h"
 #include "tamis/contact_record.h"
 #include "tamis/limits.h"
+#include "store_int.h"
 
-#define STORE_FORMAT "1"
-
-enum { DB_META, DB_KEYS, DB_USERS, DB_ACTIVITY, DB_IDENTITIES, DB_PHONES, DB_PLATFORMS, DB_LEDGER, DB__COUNT };
-
-static const char *const db_names[DB__COUNT] = {
+const char *const store_db_names[DB__COUNT] = {
     "meta", "keys", "users", "activity", "identities", "phones", "platforms", "ledger",
 };
 
-static unsigned db_flags(int db)
+unsigned store_db_flags(int db)
 {
     switch (db) {
     case DB_USERS:
@@ -38,27 +36,7 @@ static unsigned db_flags(int db)
     }
 }
 
-struct tamis_store {
-    char *dir;
-    char *env_dir;
-    MDB_env *env;
-    MDB_dbi dbi[DB__COUNT];
-    int lock_fd;
-    bool read_only;
-    uint64_t map_size;
-    uint32_t retention_days;
-    char *platform_names[256];
-    uint32_t n_platforms;
-};
-
-struct tamis_txn {
-    tamis_store *s;
-    MDB_txn *txn;
-    bool write;
-    uint32_t platforms_at_begin; /* to forget names interned by an aborted txn */
-};
-
-static int lmdb_error(tamis_error *err, int rc, const char *what)
+int store_lmdb_error(tamis_error *err, int rc, const char *what)
 {
     if (rc == MDB_MAP_FULL)
         return tamis_error_set(err, TAMIS_EFULL, "%s: the store's map is full (%s); reopen with a larger map size",
@@ -66,14 +44,13 @@ static int lmdb_error(tamis_error *err, int rc, const char *what)
     return tamis_error_set(err, TAMIS_ESTORE, "%s: %s", what, mdb_strerror(rc));
 }
 
-static char *path_join(const char *a, const char *b)
+char *store_path_join(const char *a, const char *b)
 {
     size_t n = strlen(a) + strlen(b) + 2;
     char *p = tamis_malloc(n);
     snprintf(p, n, "%s/%s", a, b);
     return p;
 }
-
 /* ------------------------------------------------------------------------------------
  * Open / close
  * ------------------------------------------------------------------------------------ */
@@ -87,7 +64,7 @@ static int make_dir(const char *path, tamis_error *err)
 
 static int take_lock(tamis_store *s, tamis_error *err)
 {
-    char *path = path_join(s->dir, "LOCK");
+    char *path = store_path_join(s->dir, "LOCK");
     int rc = TAMIS_OK;
 
     s->lock_fd = open(path, s->read_only ? O_RDONLY : (O_RDWR | O_CREAT), 0644);
@@ -108,7 +85,7 @@ static int load_platforms(tamis_store *s, MDB_txn *txn, tamis_error *err)
     MDB_val k, v;
     int rc = mdb_cursor_open(txn, s->dbi[DB_PLATFORMS], &cur);
     if (rc)
-        return lmdb_error(err, rc, "open platforms");
+        return store_lmdb_error(err, rc, "open platforms");
     while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
         uint8_t id;
         if (v.mv_size != 1 || k.mv_size > TAMIS_MAX_PLATFORM_BYTES) {
@@ -121,16 +98,16 @@ static int load_platforms(tamis_store *s, MDB_txn *txn, tamis_error *err)
         s->n_platforms++;
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? TAMIS_OK : lmdb_error(err, rc, "read platforms");
+    return rc == MDB_NOTFOUND ? TAMIS_OK : store_lmdb_error(err, rc, "read platforms");
 }
 
-static int open_env(tamis_store *s, tamis_error *err)
+int store_open_env(tamis_store *s, tamis_error *err)
 {
     MDB_txn *txn = NULL;
     int rc;
 
     if ((rc = mdb_env_create(&s->env)) != 0)
-        return lmdb_error(err, rc, "mdb_env_create");
+        return store_lmdb_error(err, rc, "mdb_env_create");
     mdb_env_set_maxdbs(s->env, DB__COUNT + 2);
     mdb_env_set_mapsize(s->env, s->map_size);
     rc = mdb_env_open(s->env, s->env_dir, s->read_only ? MDB_RDONLY : 0, 0644);
@@ -140,14 +117,14 @@ static int open_env(tamis_store *s, tamis_error *err)
         return err ? err->code : TAMIS_ESTORE;
     }
     if ((rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn)) != 0)
-        return lmdb_error(err, rc, "begin");
+        return store_lmdb_error(err, rc, "begin");
     for (int d = 0; d < DB__COUNT; d++) {
-        rc = mdb_dbi_open(txn, db_names[d], db_flags(d) | (s->read_only ? 0 : MDB_CREATE), &s->dbi[d]);
+        rc = mdb_dbi_open(txn, store_db_names[d], store_db_flags(d) | (s->read_only ? 0 : MDB_CREATE), &s->dbi[d]);
         if (rc) {
             mdb_txn_abort(txn);
             if (rc == MDB_NOTFOUND)
                 return tamis_error_set(err, TAMIS_ENOTFOUND, "no tamis store in %s", s->dir);
-            return lmdb_error(err, rc, "open database");
+            return store_lmdb_error(err, rc, "open database");
         }
     }
     if ((rc = load_platforms(s, txn, err)) != 0) {
@@ -166,11 +143,11 @@ static int open_env(tamis_store *s, tamis_error *err)
         rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
         if (rc) {
             mdb_txn_abort(txn);
-            return lmdb_error(err, rc, "write format");
+            return store_lmdb_error(err, rc, "write format");
         }
     }
     rc = mdb_txn_commit(txn);
-    return rc ? lmdb_error(err, rc, "commit") : TAMIS_OK;
+    return rc ? store_lmdb_error(err, rc, "commit") : TAMIS_OK;
 }
 
 int tamis_store_open(const char *dir, const tamis_store_options *opts, tamis_store **out, tamis_error *err)
@@ -180,7 +157,7 @@ int tamis_store_open(const char *dir, const tamis_store_options *opts, tamis_sto
     int rc;
 
     s->dir = tamis_strdup(dir);
-    s->env_dir = path_join(dir, "store");
+    s->env_dir = store_path_join(dir, "store");
     s->lock_fd = -1;
     s->read_only = opts && opts->read_only;
     s->map_size = opts && opts->map_size_bytes ? opts->map_size_bytes : TAMIS_DEFAULT_MAP_SIZE;
@@ -195,7 +172,7 @@ int tamis_store_open(const char *dir, const tamis_store_options *opts, tamis_sto
     }
     if ((rc = take_lock(s, err)) != 0)
         goto fail;
-    if ((rc = open_env(s, err)) != 0)
+    if ((rc = store_open_env(s, err)) != 0)
         goto fail;
     *out = s;
     return TAMIS_OK;
@@ -237,7 +214,7 @@ int tamis_txn_begin(tamis_store *s, bool write, tamis_txn **out, tamis_error *er
         return tamis_error_set(err, TAMIS_EINTERNAL, "write transaction on a read-only store");
     rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &txn);
     if (rc)
-        return lmdb_error(err, rc, "begin transaction");
+        return store_lmdb_error(err, rc, "begin transaction");
     t = tamis_calloc(1, sizeof *t);
     t->s = s;
     t->txn = txn;
@@ -264,7 +241,7 @@ int tamis_txn_commit(tamis_txn *t, tamis_error *err)
     if (rc)
         forget_new_platforms(t);
     tamis_free(t);
-    return rc ? lmdb_error(err, rc, "commit") : TAMIS_OK;
+    return rc ? store_lmdb_error(err, rc, "commit") : TAMIS_OK;
 }
 
 void tamis_txn_abort(tamis_txn *t)
@@ -280,15 +257,10 @@ void tamis_txn_abort(tamis_txn *t)
  * Meta
  * ------------------------------------------------------------------------------------ */
 
-static MDB_val str_val(const char *s)
-{
-    MDB_val v = {strlen(s), (void *)s};
-    return v;
-}
 
 uint64_t tamis_meta_get_u64(tamis_txn *t, const char *name)
 {
-    MDB_val k = str_val(name), v;
+    MDB_val k = store_str_val(name), v;
     uint64_t x = 0;
     if (mdb_get(t->txn, t->s->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
         memcpy(&x, v.mv_data, 8);
@@ -297,10 +269,10 @@ uint64_t tamis_meta_get_u64(tamis_txn *t, const char *name)
 
 int tamis_meta_put_u64(tamis_txn *t, const char *name, uint64_t value, tamis_error *err)
 {
-    MDB_val k = str_val(name), v = {8, &value};
+    MDB_val k = store_str_val(name), v = {8, &value};
     int rc = mdb_put(t->txn, t->s->dbi[DB_META], &k, &v, 0);
     if (rc)
-        return lmdb_error(err, rc, "write meta");
+        return store_lmdb_error(err, rc, "write meta");
     if (!strcmp(name, "retention_days"))
         t->s->retention_days = (uint32_t)value;
     return TAMIS_OK;
@@ -315,7 +287,7 @@ int tamis_meta_add_u64(tamis_txn *t, const char *name, uint64_t delta, tamis_err
 
 int64_t tamis_meta_get_i64(tamis_txn *t, const char *name, bool *present)
 {
-    MDB_val k = str_val(name), v;
+    MDB_val k = store_str_val(name), v;
     int64_t x = 0;
     *present = false;
     if (mdb_get(t->txn, t->s->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8) {
@@ -327,9 +299,9 @@ int64_t tamis_meta_get_i64(tamis_txn *t, const char *name, bool *present)
 
 int tamis_meta_put_i64(tamis_txn *t, const char *name, int64_t value, tamis_error *err)
 {
-    MDB_val k = str_val(name), v = {8, &value};
+    MDB_val k = store_str_val(name), v = {8, &value};
     int rc = mdb_put(t->txn, t->s->dbi[DB_META], &k, &v, 0);
-    return rc ? lmdb_error(err, rc, "write meta") : TAMIS_OK;
+    return rc ? store_lmdb_error(err, rc, "write meta") : TAMIS_OK;
 }
 
 /* ------------------------------------------------------------------------------------
@@ -346,7 +318,7 @@ int tamis_user_lookup(tamis_txn *t, const char *key, size_t len, uint32_t *uid, 
     if (rc == MDB_NOTFOUND)
         return tamis_error_set(err, TAMIS_ENOTFOUND, "no such user '%.*s'", (int)(len > 64 ? 64 : len), key);
     if (rc)
-        return lmdb_error(err, rc, "look up user");
+        return store_lmdb_error(err, rc, "look up user");
     if (v.mv_size != 4)
         return tamis_error_set(err, TAMIS_ECORRUPT, "user key index is corrupt");
     memcpy(uid, v.mv_data, 4);
@@ -370,7 +342,7 @@ int tamis_user_create(tamis_txn *t, const char *key, size_t len, uint32_t *uid, 
     v.mv_data = &id;
     rc = mdb_put(t->txn, t->s->dbi[DB_KEYS], &k, &v, MDB_NOOVERWRITE);
     if (rc)
-        return lmdb_error(err, rc, "create user");
+        return store_lmdb_error(err, rc, "create user");
     tamis_contact_init(&c);
     c.key = tamis_strndup(key, len);
     tamis_contact_encode(&c, &buf, &cap, &n);
@@ -390,7 +362,7 @@ int tamis_user_record_get(tamis_txn *t, uint32_t uid, const void **data, size_t 
     if (rc == MDB_NOTFOUND)
         return tamis_error_set(err, TAMIS_ENOTFOUND, "no user record for uid %u", uid);
     if (rc)
-        return lmdb_error(err, rc, "read user");
+        return store_lmdb_error(err, rc, "read user");
     *data = v.mv_data;
     *len = v.mv_size;
     return TAMIS_OK;
@@ -400,7 +372,7 @@ int tamis_user_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t l
 {
     MDB_val k = {4, &uid}, v = {len, (void *)data};
     int rc = mdb_put(t->txn, t->s->dbi[DB_USERS], &k, &v, 0);
-    return rc ? lmdb_error(err, rc, "write user") : TAMIS_OK;
+    return rc ? store_lmdb_error(err, rc, "write user") : TAMIS_OK;
 }
 
 int tamis_user_delete(tamis_txn *t, uint32_t uid, tamis_error *err)
@@ -420,13 +392,13 @@ int tamis_user_delete(tamis_txn *t, uint32_t uid, tamis_error *err)
     rc = mdb_del(t->txn, t->s->dbi[DB_KEYS], &kk, NULL);
     tamis_contact_free(&c);
     if (rc && rc != MDB_NOTFOUND)
-        return lmdb_error(err, rc, "delete user key");
+        return store_lmdb_error(err, rc, "delete user key");
     rc = mdb_del(t->txn, t->s->dbi[DB_USERS], &k, NULL);
     if (rc)
-        return lmdb_error(err, rc, "delete user");
+        return store_lmdb_error(err, rc, "delete user");
     rc = mdb_del(t->txn, t->s->dbi[DB_ACTIVITY], &k, NULL);
     if (rc && rc != MDB_NOTFOUND)
-        return lmdb_error(err, rc, "delete activity");
+        return store_lmdb_error(err, rc, "delete activity");
     return TAMIS_OK;
 }
 
@@ -439,7 +411,7 @@ int tamis_activity_get(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_e
         return TAMIS_OK;
     }
     if (rc)
-        return lmdb_error(err, rc, "read activity");
+        return store_lmdb_error(err, rc, "read activity");
     return tamis_user_state_decode(st, v.mv_data, v.mv_size, err);
 }
 
@@ -449,7 +421,7 @@ int tamis_activity_put(tamis_txn *t, uint32_t uid, const void *data, size_t len,
     int rc = mdb_put(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v, append ? MDB_APPEND : 0);
     if (rc == MDB_KEYEXIST && append)
         rc = mdb_put(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v, 0);
-    return rc ? lmdb_error(err, rc, "write activity") : TAMIS_OK;
+    return rc ? store_lmdb_error(err, rc, "write activity") : TAMIS_OK;
 }
 
 struct tamis_activity_cursor {
@@ -461,7 +433,7 @@ int tamis_activity_cursor_open(tamis_txn *t, tamis_activity_cursor **out, tamis_
     MDB_cursor *cur;
     int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_ACTIVITY], &cur);
     if (rc)
-        return lmdb_error(err, rc, "open activity cursor");
+        return store_lmdb_error(err, rc, "open activity cursor");
     *out = tamis_malloc(sizeof **out);
     (*out)->cur = cur;
     return TAMIS_OK;
@@ -476,7 +448,7 @@ int tamis_activity_cursor_get(tamis_activity_cursor *c, uint32_t uid, tamis_user
         return TAMIS_OK;
     }
     if (rc)
-        return lmdb_error(err, rc, "read activity");
+        return store_lmdb_error(err, rc, "read activity");
     return tamis_user_state_decode(st, v.mv_data, v.mv_size, err);
 }
 
@@ -484,7 +456,7 @@ int tamis_activity_cursor_put(tamis_activity_cursor *c, uint32_t uid, const void
 {
     MDB_val k = {4, &uid}, v = {len, (void *)data};
     int rc = mdb_cursor_put(c->cur, &k, &v, 0);
-    return rc ? lmdb_error(err, rc, "write activity") : TAMIS_OK;
+    return rc ? store_lmdb_error(err, rc, "write activity") : TAMIS_OK;
 }
 
 void tamis_activity_cursor_close(tamis_activity_cursor *c)
@@ -501,7 +473,7 @@ int tamis_users_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_e
     MDB_val k, v;
     int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_USERS], &cur);
     if (rc)
-        return lmdb_error(err, rc, "open users");
+        return store_lmdb_error(err, rc, "open users");
     while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
         tamis_contact c;
         uint32_t uid;
@@ -519,301 +491,6 @@ int tamis_users_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_e
         }
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? TAMIS_OK : lmdb_error(err, rc, "iterate users");
+    return rc == MDB_NOTFOUND ? TAMIS_OK : store_lmdb_error(err, rc, "iterate users");
 }
 
-/* ------------------------------------------------------------------------------------
- * Platforms and identities
- * ------------------------------------------------------------------------------------ */
-
-int tamis_platform_intern(tamis_txn *t, const char *name, size_t len, uint8_t *id, tamis_error *err)
-{
-    tamis_store *s = t->s;
-    MDB_val k = {len, (void *)name}, v;
-    uint8_t new_id;
-    int rc;
-
-    for (uint32_t i = 0; i < 256; i++) {
-        const char *n = s->platform_names[i];
-        if (n && strlen(n) == len && memcmp(n, name, len) == 0) {
-            *id = (uint8_t)i;
-            return TAMIS_OK;
-        }
-    }
-    if (!t->write)
-        return tamis_error_set(err, TAMIS_ENOTFOUND, "unknown platform '%.*s'", (int)len, name);
-    if (s->n_platforms >= TAMIS_MAX_PLATFORMS)
-        return tamis_error_set(err, TAMIS_ELIMIT, "too many distinct platforms (cap %d): '%.*s'",
-                               TAMIS_MAX_PLATFORMS, (int)len, name);
-    new_id = (uint8_t)s->n_platforms;
-    v.mv_size = 1;
-    v.mv_data = &new_id;
-    rc = mdb_put(t->txn, s->dbi[DB_PLATFORMS], &k, &v, MDB_NOOVERWRITE);
-    if (rc)
-        return lmdb_error(err, rc, "intern platform");
-    s->platform_names[new_id] = tamis_strndup(name, len);
-    s->n_platforms++;
-    *id = new_id;
-    return TAMIS_OK;
-}
-
-const char *tamis_platform_name(const tamis_store *s, uint8_t id)
-{
-    return s->platform_names[id];
-}
-
-/* Identity keys are the platform id byte followed by the platform's user id. */
-static MDB_val identity_key(uint8_t platform, const char *pid, size_t len, char *buf)
-{
-    MDB_val k = {len + 1, buf};
-    buf[0] = (char)platform;
-    memcpy(buf + 1, pid, len);
-    return k;
-}
-
-int tamis_identity_lookup(tamis_txn *t, uint8_t platform, const char *pid, size_t len, uint32_t *uid,
-                          tamis_error *err)
-{
-    char buf[TAMIS_MAX_FIELD_BYTES + 1];
-    MDB_val k, v;
-    int rc;
-    if (len == 0 || len > TAMIS_MAX_FIELD_BYTES)
-        return tamis_error_set(err, TAMIS_ENOTFOUND, "no such identity");
-    k = identity_key(platform, pid, len, buf);
-    rc = mdb_get(t->txn, t->s->dbi[DB_IDENTITIES], &k, &v);
-    if (rc == MDB_NOTFOUND)
-        return tamis_error_set(err, TAMIS_ENOTFOUND, "no such identity");
-    if (rc)
-        return lmdb_error(err, rc, "look up identity");
-    if (v.mv_size != 4)
-        return tamis_error_set(err, TAMIS_ECORRUPT, "identity index is corrupt");
-    memcpy(uid, v.mv_data, 4);
-    return TAMIS_OK;
-}
-
-int tamis_identity_put(tamis_txn *t, uint8_t platform, const char *pid, size_t len, uint32_t uid,
-                       tamis_error *err)
-{
-    char buf[TAMIS_MAX_FIELD_BYTES + 1];
-    MDB_val k, v = {4, &uid};
-    int rc;
-    if (len == 0 || len > TAMIS_MAX_FIELD_BYTES)
-        return tamis_error_set(err, TAMIS_ELIMIT, "platform id longer than %d bytes", TAMIS_MAX_FIELD_BYTES);
-    k = identity_key(platform, pid, len, buf);
-    rc = mdb_put(t->txn, t->s->dbi[DB_IDENTITIES], &k, &v, 0);
-    return rc ? lmdb_error(err, rc, "write identity") : TAMIS_OK;
-}
-
-int tamis_identity_delete(tamis_txn *t, uint8_t platform, const char *pid, size_t len, tamis_error *err)
-{
-    char buf[TAMIS_MAX_FIELD_BYTES + 1];
-    MDB_val k;
-    int rc;
-    if (len == 0 || len > TAMIS_MAX_FIELD_BYTES)
-        return TAMIS_OK;
-    k = identity_key(platform, pid, len, buf);
-    rc = mdb_del(t->txn, t->s->dbi[DB_IDENTITIES], &k, NULL);
-    return rc && rc != MDB_NOTFOUND ? lmdb_error(err, rc, "delete identity") : TAMIS_OK;
-}
-
-/* ------------------------------------------------------------------------------------
- * Phones
- * ------------------------------------------------------------------------------------ */
-
-int tamis_phone_index_add(tamis_txn *t, const char *e164, uint32_t uid, uint32_t *other_uid, tamis_error *err)
-{
-    MDB_val k = str_val(e164), v = {4, &uid};
-    MDB_cursor *cur;
-    int rc;
-
-    *other_uid = UINT32_MAX;
-    rc = mdb_put(t->txn, t->s->dbi[DB_PHONES], &k, &v, MDB_NODUPDATA);
-    if (rc && rc != MDB_KEYEXIST)
-        return lmdb_error(err, rc, "index phone");
-    if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_PHONES], &cur)) != 0)
-        return lmdb_error(err, rc, "index phone");
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-    while (rc == 0) {
-        uint32_t holder;
-        memcpy(&holder, v.mv_data, 4);
-        if (holder != uid) {
-            *other_uid = holder;
-            break;
-        }
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
-    }
-    mdb_cursor_close(cur);
-    return TAMIS_OK;
-}
-
-int tamis_phone_index_remove(tamis_txn *t, const char *e164, uint32_t uid, tamis_error *err)
-{
-    MDB_val k = str_val(e164), v = {4, &uid};
-    int rc = mdb_del(t->txn, t->s->dbi[DB_PHONES], &k, &v);
-    return rc && rc != MDB_NOTFOUND ? lmdb_error(err, rc, "unindex phone") : TAMIS_OK;
-}
-
-/* ------------------------------------------------------------------------------------
- * Ledger
- * ------------------------------------------------------------------------------------ */
-
-int tamis_ledger_get(tamis_txn *t, const uint8_t hash[16], tamis_ledger_entry *e, tamis_error *err)
-{
-    MDB_val k = {16, (void *)hash}, v;
-    int rc = mdb_get(t->txn, t->s->dbi[DB_LEDGER], &k, &v);
-    if (rc == MDB_NOTFOUND)
-        return tamis_error_set(err, TAMIS_ENOTFOUND, "file not in ledger");
-    if (rc)
-        return lmdb_error(err, rc, "read ledger");
-    if (v.mv_size != sizeof *e)
-        return tamis_error_set(err, TAMIS_ECORRUPT, "ledger entry is corrupt");
-    memcpy(e, v.mv_data, sizeof *e);
-    return TAMIS_OK;
-}
-
-int tamis_ledger_put(tamis_txn *t, const uint8_t hash[16], const tamis_ledger_entry *e, tamis_error *err)
-{
-    MDB_val k = {16, (void *)hash}, v = {sizeof *e, (void *)e};
-    int rc = mdb_put(t->txn, t->s->dbi[DB_LEDGER], &k, &v, 0);
-    return rc ? lmdb_error(err, rc, "write ledger") : TAMIS_OK;
-}
-
-/* ------------------------------------------------------------------------------------
- * Counts and rewrite
- * ------------------------------------------------------------------------------------ */
-
-int tamis_store_counts_get(tamis_txn *t, tamis_store_counts *c, tamis_error *err)
-{
-    MDB_stat st;
-    MDB_envinfo info;
-    struct stat sb;
-    char *path = path_join(t->s->env_dir, "data.mdb");
-    int rc;
-
-#define DB_BYTES(st) ((uint64_t)((st).ms_branch_pages + (st).ms_leaf_pages + (st).ms_overflow_pages) * (st).ms_psize)
-    memset(c, 0, sizeof *c);
-    if ((rc = mdb_stat(t->txn, t->s->dbi[DB_KEYS], &st)) != 0)
-        goto fail;
-    c->users = st.ms_entries;
-    c->index_bytes += DB_BYTES(st);
-    if ((rc = mdb_stat(t->txn, t->s->dbi[DB_IDENTITIES], &st)) != 0)
-        goto fail;
-    c->identities = st.ms_entries;
-    c->index_bytes += DB_BYTES(st);
-    if ((rc = mdb_stat(t->txn, t->s->dbi[DB_PHONES], &st)) != 0)
-        goto fail;
-    c->phones = st.ms_entries;
-    c->index_bytes += DB_BYTES(st);
-    if ((rc = mdb_stat(t->txn, t->s->dbi[DB_ACTIVITY], &st)) != 0)
-        goto fail;
-    c->activity_bytes = DB_BYTES(st);
-    if ((rc = mdb_stat(t->txn, t->s->dbi[DB_USERS], &st)) != 0)
-        goto fail;
-    c->contact_bytes = DB_BYTES(st);
-#undef DB_BYTES
-    if ((rc = mdb_stat(t->txn, t->s->dbi[DB_LEDGER], &st)) != 0)
-        goto fail;
-    c->ledger_files = st.ms_entries;
-    mdb_env_info(t->s->env, &info);
-    mdb_env_stat(t->s->env, &st);
-    c->used_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
-    if (stat(path, &sb) == 0)
-        c->file_bytes = (uint64_t)sb.st_size;
-    tamis_free(path);
-    return TAMIS_OK;
-fail:
-    tamis_free(path);
-    return lmdb_error(err, rc, "stat");
-}
-
-/* Copies every record of every named database into a fresh environment at path. */
-static int copy_live_records(tamis_store *s, const char *path, tamis_error *err)
-{
-    MDB_env *dst = NULL;
-    MDB_txn *rtxn = NULL, *wtxn = NULL;
-    int rc;
-
-    if ((rc = mdb_env_create(&dst)) != 0)
-        return lmdb_error(err, rc, "rewrite: create");
-    mdb_env_set_maxdbs(dst, DB__COUNT + 2);
-    mdb_env_set_mapsize(dst, s->map_size);
-    if ((rc = mdb_env_open(dst, path, MDB_NOSUBDIR, 0644)) != 0)
-        goto fail;
-    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rtxn)) != 0)
-        goto fail;
-    if ((rc = mdb_txn_begin(dst, NULL, 0, &wtxn)) != 0)
-        goto fail;
-    for (int d = 0; d < DB__COUNT && rc == 0; d++) {
-        MDB_dbi out;
-        MDB_cursor *cur;
-        MDB_val k, v;
-        unsigned dup = db_flags(d) & MDB_DUPSORT;
-        if ((rc = mdb_dbi_open(wtxn, db_names[d], db_flags(d) | MDB_CREATE, &out)) != 0)
-            break;
-        if ((rc = mdb_cursor_open(rtxn, s->dbi[d], &cur)) != 0)
-            break;
-        while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
-            rc = mdb_put(wtxn, out, &k, &v, dup ? MDB_APPENDDUP : MDB_APPEND);
-            if (rc)
-                break;
-        }
-        mdb_cursor_close(cur);
-        if (rc == MDB_NOTFOUND)
-            rc = 0;
-    }
-    if (rc)
-        goto fail;
-    rc = mdb_txn_commit(wtxn);
-    wtxn = NULL;
-    if (rc)
-        goto fail;
-    mdb_txn_abort(rtxn);
-    rc = mdb_env_sync(dst, 1);
-    mdb_env_close(dst);
-    return rc ? lmdb_error(err, rc, "rewrite: sync") : TAMIS_OK;
-fail:
-    if (wtxn)
-        mdb_txn_abort(wtxn);
-    if (rtxn)
-        mdb_txn_abort(rtxn);
-    mdb_env_close(dst);
-    return lmdb_error(err, rc, "rewrite");
-}
-
-int tamis_store_rewrite(tamis_store *s, tamis_error *err)
-{
-    char *fresh = path_join(s->env_dir, "data.mdb.new");
-    char *fresh_lock = path_join(s->env_dir, "data.mdb.new-lock");
-    char *data = path_join(s->env_dir, "data.mdb");
-    int rc;
-
-    unlink(fresh);
-    unlink(fresh_lock);
-    if ((rc = copy_live_records(s, fresh, err)) != 0)
-        goto done;
-    mdb_env_close(s->env);
-    s->env = NULL;
-    for (int i = 0; i < 256; i++) {
-        tamis_free(s->platform_names[i]);
-        s->platform_names[i] = NULL;
-    }
-    s->n_platforms = 0;
-    if (rename(fresh, data) != 0) {
-        rc = tamis_error_set(err, TAMIS_EIO, "rewrite: cannot replace %s: %s", data, strerror(errno));
-        goto done;
-    }
-    unlink(fresh_lock);
-    {
-        int dfd = open(s->env_dir, O_RDONLY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
-    rc = open_env(s, err);
-done:
-    tamis_free(fresh);
-    tamis_free(fresh_lock);
-    tamis_free(data);
-    return rc;
-}

@@ -1,0 +1,56 @@
+/* store_int.h — private to src/store/store*.c: the layout of the store and the
+ * transaction handle, and helpers shared by the files that implement store.h
+ * (store.c: environment, transactions, meta, users; store_index.c: platforms,
+ * identities, phones, ledger; store_maint.c: counts and the live-records rewrite). */
+#ifndef TAMIS_STORE_INT_H
+#define TAMIS_STORE_INT_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tamis/error.h"
+#include "tamis/store.h"
+
+#define STORE_FORMAT "1"
+
+enum { DB_META, DB_KEYS, DB_USERS, DB_ACTIVITY, DB_IDENTITIES, DB_PHONES, DB_PLATFORMS, DB_LEDGER, DB__COUNT };
+
+struct tamis_store {
+    char *dir;
+    char *env_dir;
+    MDB_env *env;
+    MDB_dbi dbi[DB__COUNT];
+    int lock_fd;
+    bool read_only;
+    uint64_t map_size;
+    uint32_t retention_days;
+    char *platform_names[256];
+    uint32_t n_platforms;
+};
+
+struct tamis_txn {
+    tamis_store *s;
+    MDB_txn *txn;
+    bool write;
+    uint32_t platforms_at_begin; /* to forget names interned by an aborted txn */
+};
+
+extern const char *const store_db_names[DB__COUNT];
+/* LMDB flags of a named database. */
+unsigned store_db_flags(int db);
+/* Fills err from an LMDB return code; MDB_MAP_FULL becomes TAMIS_EFULL. */
+int store_lmdb_error(tamis_error *err, int rc, const char *what);
+/* "a/b", allocated; the caller frees it. */
+char *store_path_join(const char *a, const char *b);
+/* An LMDB value over a NUL-terminated string (borrowed). */
+static inline MDB_val store_str_val(const char *text)
+{
+    MDB_val v = {strlen(text), (void *)text};
+    return v;
+}
+/* Opens s->env and the named databases, loads platforms and retention. */
+int store_open_env(tamis_store *s, tamis_error *err);
+
+#endif
