@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "tamis/alloc.h"
 #include "tamis/contact_record.h"
 #include "tamis/kinds.h"
 #include "tamis/phone.h"
@@ -58,13 +59,13 @@ static json_t *sorted_array(keyed *items, size_t n)
     qsort(items, n, sizeof *items, keyed_cmp);
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, items[i].v);
-    free(items);
+    tamis_free(items);
     return arr;
 }
 
 static json_t *identities_json(const tamis_store *s, const tamis_contact *c)
 {
-    keyed *items = calloc(c->n_ids ? c->n_ids : 1, sizeof *items);
+    keyed *items = tamis_calloc(c->n_ids ? c->n_ids : 1, sizeof *items);
     for (size_t i = 0; i < c->n_ids; i++) {
         items[i].v = json_pack("{s:s,s:s}", "platform", pname(s, c->ids[i].platform), "id", c->ids[i].id);
         snprintf(items[i].sort, sizeof items[i].sort, "%s %s", pname(s, c->ids[i].platform), c->ids[i].id);
@@ -97,7 +98,7 @@ static json_t *contact_json(const tamis_store *s, const tamis_contact *c)
 
 static json_t *hours_json(const tamis_store *s, const tamis_user_state *st)
 {
-    keyed *items = calloc(st->n_hours ? st->n_hours : 1, sizeof *items);
+    keyed *items = tamis_calloc(st->n_hours ? st->n_hours : 1, sizeof *items);
     for (size_t i = 0; i < st->n_hours; i++) {
         const tamis_hour_count *h = &st->hours[i];
         int64_t ms = (int64_t)tamis_hc_hour(h) * 3600000LL;
@@ -117,7 +118,7 @@ static json_t *hours_json(const tamis_store *s, const tamis_user_state *st)
 
 static json_t *facets_json(const tamis_store *s, const tamis_user_state *st)
 {
-    keyed *items = calloc(st->n_facets ? st->n_facets : 1, sizeof *items);
+    keyed *items = tamis_calloc(st->n_facets ? st->n_facets : 1, sizeof *items);
     for (size_t i = 0; i < st->n_facets; i++) {
         const tamis_facet *f = &st->facets[i];
         const char *kind = f->kind == TAMIS_KIND_ANY ? "*" : tamis_kind_name(f->kind);
@@ -134,7 +135,7 @@ static json_t *facets_json(const tamis_store *s, const tamis_user_state *st)
 
 static json_t *failures_json(const tamis_store *s, const tamis_user_state *st)
 {
-    keyed *items = calloc(st->n_failures ? st->n_failures : 1, sizeof *items);
+    keyed *items = tamis_calloc(st->n_failures ? st->n_failures : 1, sizeof *items);
     for (size_t i = 0; i < st->n_failures; i++) {
         const tamis_failure *f = &st->failures[i];
         items[i].v = json_pack("{s:s,s:o,s:s}", "platform", pname(s, f->platform), "ts", iso(f->ts_ms), "reason",
