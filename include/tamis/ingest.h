@@ -24,7 +24,8 @@
 #include "tamis/event.h"
 #include "tamis/store.h"
 
-#define TAMIS_DEFAULT_BATCH_EVENTS 2000000 /* events per committed batch */
+#define TAMIS_DEFAULT_BATCH_EVENTS 8000000 /* events per committed batch */
+#define TAMIS_PIPELINE_EVENTS 500000       /* events per hand-off between the two threads */
 #define TAMIS_INGEST_CACHE_USERS 4000000   /* states kept in memory between batches */
 #define TAMIS_REJECTS_SHOWN 10             /* rejects also echoed to stderr */
 

@@ -65,7 +65,7 @@ static inline uint8_t tamis_hc_kind(const tamis_hour_count *h) { return (uint8_t
 typedef struct tamis_facet {
     uint8_t type, platform, kind;
     uint8_t key_len;
-    char *key;          /* owned, NUL-terminated, key_len bytes */
+    char *key;          /* NUL-terminated, key_len bytes; owned when key_len > 0 */
     uint32_t count;
     int64_t value_micros; /* sum of `value` in millionths */
     int64_t first_ms, last_ms;

@@ -52,8 +52,11 @@ static void *apply_thread(void *arg)
         int rc;
         while (!ing->pending && !ing->quit)
             pthread_cond_wait(&ing->cv, &ing->mu);
-        if (!ing->pending)
+        if (!ing->pending) {
+            /* LMDB wants a write transaction ended by the thread that began it. */
+            ingest_apply_abort(ing);
             break;
+        }
         b = ing->applying = ing->pending;
         ing->pending = NULL;
         pthread_cond_broadcast(&ing->cv);
@@ -232,7 +235,8 @@ typedef struct parse_run {
     tamis_reader *reader;
     tamis_event_parser *parser;
     tamis_format format;
-    uint64_t in_batch;
+    uint64_t in_batch;      /* records in the batch being filled */
+    uint64_t since_commit;  /* records since the last batch marked commit */
 } parse_run;
 
 static void warn_to_messages(void *ctx, const char *msg)
@@ -369,15 +373,19 @@ static int add_event(tamis_ingest *ing, const tamis_event *ev, tamis_error *err)
     return TAMIS_OK;
 }
 
-/* Closes the batch being filled at the reader's position and hands it over. */
-static int close_batch(tamis_ingest *ing, parse_run *pr, bool last, tamis_error *err)
+/* Closes the batch being filled at the reader's position and hands it over; the
+ * apply side commits after it if `commit`. */
+static int close_batch(tamis_ingest *ing, parse_run *pr, bool last, bool commit, tamis_error *err)
 {
     ingest_batch *b = &ing->batches[ing->filling];
     b->file = pr->fr;
     b->end_offset = tamis_reader_offset(pr->reader);
     b->end_line = tamis_reader_lines_done(pr->reader);
     b->last = last;
+    b->commit = commit || last;
     pr->in_batch = 0;
+    if (b->commit)
+        pr->since_commit = 0;
     return hand_off(ing, err);
 }
 
@@ -491,8 +499,11 @@ static int process_records(tamis_ingest *ing, parse_run *pr, tamis_ingest_summar
         if (ing->session_rejected > ing->opts.max_errors)
             return tamis_error_set(err, TAMIS_ELIMIT, "more than %llu rejected records (--max-errors)",
                                    (unsigned long long)ing->opts.max_errors);
-        if (++pr->in_batch >= ing->opts.batch_events && (rc = close_batch(ing, pr, false, err)) != 0)
-            return rc;
+        ++pr->since_commit;
+        if (++pr->in_batch >= TAMIS_PIPELINE_EVENTS || pr->since_commit >= ing->opts.batch_events) {
+            if ((rc = close_batch(ing, pr, false, pr->since_commit >= ing->opts.batch_events, err)) != 0)
+                return rc;
+        }
         if (++since_progress >= PROGRESS_EVERY) {
             since_progress = 0;
             tamis_progress_update(bar, tamis_reader_bytes_in(pr->reader), sum->records);
@@ -620,7 +631,7 @@ int tamis_ingest_file(tamis_ingest *ing, const char *path, tamis_ingest_summary 
     if (rc == TAMIS_OK || rc == TAMIS_ELIMIT) {
         /* The final batch commits what was good, also when --max-errors stopped us. */
         tamis_error keep = *err;
-        int crc = close_batch(ing, &pr, rc == TAMIS_OK, err);
+        int crc = close_batch(ing, &pr, rc == TAMIS_OK, true, err);
         if (!crc)
             crc = wait_idle(ing, err);
         if (crc)

@@ -402,7 +402,7 @@ static int sync_append(FILE **fp, const char *path, const void *data, size_t len
         return tamis_error_set(err, TAMIS_EIO, "cannot open %s: %s", path, strerror(errno));
     if (len && fwrite(data, 1, len, *fp) != len)
         return tamis_error_set(err, TAMIS_EIO, "cannot write %s: %s", path, strerror(errno));
-    if (fflush(*fp) != 0 || (len && fsync(fileno(*fp)) != 0))
+    if (fflush(*fp) != 0 || fsync(fileno(*fp)) != 0)
         return tamis_error_set(err, TAMIS_EIO, "cannot sync %s: %s", path, strerror(errno));
     if (fstat(fileno(*fp), &sb) != 0)
         return tamis_error_set(err, TAMIS_EIO, "cannot stat %s: %s", path, strerror(errno));
@@ -411,43 +411,59 @@ static int sync_append(FILE **fp, const char *path, const void *data, size_t len
 }
 
 /* Rejects and the raw archive frame of the batch, before the transaction commits. */
-static int write_side_files(tamis_ingest *ing, const ingest_batch *b, tamis_error *err)
+/* Appends the batch's rejects and raw archive frame to their files. They are fsynced
+ * and their sizes recorded in the ledger only at commit (sync_side_files): what a
+ * crash leaves after the last commit is truncated by the next run. */
+static int append_side_files(tamis_ingest *ing, const ingest_batch *b, tamis_error *err)
 {
     file_run *fr = b->file;
-    int rc = sync_append(&ing->rejects, ing->rejects_path, b->rejects.buf, b->rejects.len,
-                         &fr->ledger.rejects_size, err);
-    if (rc)
-        return rc;
-    fr->ledger.rejects_path_hash = ing->rejects_path_hash;
+    int rc = TAMIS_OK;
+    if (!ing->rejects && !(ing->rejects = fopen(ing->rejects_path, "ab")))
+        return tamis_error_set(err, TAMIS_EIO, "cannot open %s: %s", ing->rejects_path, strerror(errno));
+    if (b->rejects.len && fwrite(b->rejects.buf, 1, b->rejects.len, ing->rejects) != b->rejects.len)
+        return tamis_error_set(err, TAMIS_EIO, "cannot write %s: %s", ing->rejects_path, strerror(errno));
     if (fr->raw_path && b->raw.len) {
         size_t bound = ZSTD_compressBound(b->raw.len);
         uint8_t *frame = tamis_malloc(bound);
         size_t n = ZSTD_compress(frame, bound, b->raw.buf, b->raw.len, RAW_ZSTD_LEVEL);
-        rc = ZSTD_isError(n) ? tamis_error_set(err, TAMIS_EIO, "raw archive: %s", ZSTD_getErrorName(n))
-                             : sync_append(&fr->raw, fr->raw_path, frame, n, &fr->ledger.raw_size, err);
+        if (ZSTD_isError(n))
+            rc = tamis_error_set(err, TAMIS_EIO, "raw archive: %s", ZSTD_getErrorName(n));
+        else if (!fr->raw && !(fr->raw = fopen(fr->raw_path, "ab")))
+            rc = tamis_error_set(err, TAMIS_EIO, "cannot open %s: %s", fr->raw_path, strerror(errno));
+        else if (fwrite(frame, 1, n, fr->raw) != n)
+            rc = tamis_error_set(err, TAMIS_EIO, "cannot write %s: %s", fr->raw_path, strerror(errno));
         tamis_free(frame);
     }
     return rc;
 }
 
-static int write_counters(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b, uint64_t accepted,
-                          uint64_t duplicates, tamis_error *err)
+static int sync_side_files(tamis_ingest *ing, file_run *fr, tamis_error *err)
+{
+    int rc = sync_append(&ing->rejects, ing->rejects_path, NULL, 0, &fr->ledger.rejects_size, err);
+    if (rc)
+        return rc;
+    fr->ledger.rejects_path_hash = ing->rejects_path_hash;
+    if (fr->raw)
+        rc = sync_append(&fr->raw, fr->raw_path, NULL, 0, &fr->ledger.raw_size, err);
+    return rc;
+}
+
+static int write_counters(tamis_ingest *ing, tamis_txn *txn, tamis_error *err)
 {
     bool present;
     int rc;
-    if ((rc = tamis_meta_add_u64(txn, "events_applied", accepted, err)) != 0 ||
-        (rc = tamis_meta_add_u64(txn, "events_rejected", b->rejected, err)) != 0 ||
-        (rc = tamis_meta_add_u64(txn, "events_duplicate", duplicates, err)) != 0)
+    if ((rc = tamis_meta_add_u64(txn, "events_applied", ing->accepted - ing->txn_accepted0, err)) != 0 ||
+        (rc = tamis_meta_add_u64(txn, "events_rejected", ing->txn_rejected, err)) != 0 ||
+        (rc = tamis_meta_add_u64(txn, "events_duplicate", ing->duplicates - ing->txn_duplicates0, err)) != 0)
         return rc;
-    if (b->have_ts) {
+    if (ing->txn_have_ts) {
         int64_t lo = tamis_meta_get_i64(txn, "ts_min", &present);
-        if ((!present || b->ts_min < lo) && (rc = tamis_meta_put_i64(txn, "ts_min", b->ts_min, err)) != 0)
+        if ((!present || ing->txn_ts_min < lo) && (rc = tamis_meta_put_i64(txn, "ts_min", ing->txn_ts_min, err)) != 0)
             return rc;
         int64_t hi = tamis_meta_get_i64(txn, "ts_max", &present);
-        if ((!present || b->ts_max > hi) && (rc = tamis_meta_put_i64(txn, "ts_max", b->ts_max, err)) != 0)
+        if ((!present || ing->txn_ts_max > hi) && (rc = tamis_meta_put_i64(txn, "ts_max", ing->txn_ts_max, err)) != 0)
             return rc;
     }
-    (void)ing;
     return TAMIS_OK;
 }
 
@@ -470,46 +486,81 @@ static void trim_cache(tamis_ingest *ing)
     ing->n_loaded = 0;
 }
 
-int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err)
+void ingest_apply_abort(tamis_ingest *ing)
+{
+    tamis_txn_abort(ing->txn);
+    ing->txn = NULL;
+}
+
+/* Accumulates what the next commit writes to meta and the ledger. */
+static void note_batch(tamis_ingest *ing, const ingest_batch *b)
+{
+    ing->txn_rejected += b->rejected;
+    b->file->ledger.rejected += b->rejected;
+    if (b->have_ts) {
+        if (!ing->txn_have_ts || b->ts_min < ing->txn_ts_min)
+            ing->txn_ts_min = b->ts_min;
+        if (!ing->txn_have_ts || b->ts_max > ing->txn_ts_max)
+            ing->txn_ts_max = b->ts_max;
+        ing->txn_have_ts = true;
+    }
+}
+
+static int commit(tamis_ingest *ing, const ingest_batch *b, tamis_error *err)
 {
     file_run *fr = b->file;
-    uint64_t accepted0 = ing->accepted, dups0 = ing->duplicates;
-    tamis_txn *txn;
     int rc;
-
-    double t[6];
-    t[0] = mono();
-    if ((rc = tamis_txn_begin(ing->store, true, &txn, err)) != 0)
+    if ((rc = sync_side_files(ing, fr, err)) != 0 || (rc = flush_states(ing, ing->txn, err)) != 0 ||
+        (rc = write_counters(ing, ing->txn, err)) != 0)
         return rc;
-    if ((rc = resolve(ing, txn, b, err)) != 0)
-        goto fail;
-    t[1] = mono();
-    if ((rc = apply_events(ing, txn, b, err)) != 0)
-        goto fail;
-    t[2] = mono();
-    size_t ndirty = ing->n_dirty;
-    if ((rc = write_side_files(ing, b, err)) != 0 || (rc = flush_states(ing, txn, err)) != 0 ||
-        (rc = write_counters(ing, txn, b, ing->accepted - accepted0, ing->duplicates - dups0, err)) != 0)
-        goto fail;
-    t[3] = mono();
     fr->ledger.committed_offset = b->end_offset;
     fr->ledger.committed_line = b->end_line;
-    fr->ledger.accepted += ing->accepted - accepted0;
-    fr->ledger.rejected += b->rejected;
-    fr->ledger.duplicates += ing->duplicates - dups0;
+    fr->ledger.accepted += ing->accepted - ing->txn_accepted0;
+    fr->ledger.duplicates += ing->duplicates - ing->txn_duplicates0;
     fr->ledger.complete = b->last;
-    if (fr->has_ledger && (rc = tamis_ledger_put(txn, fr->hash, &fr->ledger, err)) != 0)
-        goto fail;
-    if ((rc = tamis_txn_commit(txn, err)) != 0)
+    if (fr->has_ledger && (rc = tamis_ledger_put(ing->txn, fr->hash, &fr->ledger, err)) != 0)
         return rc;
-    t[4] = mono();
-    trim_cache(ing);
+    rc = tamis_txn_commit(ing->txn, err);
+    ing->txn = NULL;
+    return rc;
+}
+
+int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err)
+{
+    double t0 = mono(), t1, t2, t3;
+    size_t n_dirty;
+    int rc;
+
+    if (!ing->txn) {
+        if ((rc = tamis_txn_begin(ing->store, true, &ing->txn, err)) != 0)
+            return rc;
+        ing->txn_accepted0 = ing->accepted;
+        ing->txn_duplicates0 = ing->duplicates;
+        ing->txn_rejected = 0;
+        ing->txn_have_ts = false;
+    }
+    if ((rc = resolve(ing, ing->txn, b, err)) != 0)
+        goto fail;
+    t1 = mono();
+    if ((rc = apply_events(ing, ing->txn, b, err)) != 0 || (rc = append_side_files(ing, b, err)) != 0)
+        goto fail;
+    note_batch(ing, b);
+    t2 = mono();
+    n_dirty = ing->n_dirty;
+    if (b->commit) {
+        if ((rc = commit(ing, b, err)) != 0)
+            goto fail;
+        trim_cache(ing);
+    }
+    t3 = mono();
     if (getenv("TAMIS_TRACE"))
-        fprintf(stderr, "batch %zu events %zu new %zu dirty: resolve %.3f apply %.3f flush %.3f commit %.3f\n",
-                b->n_events, b->n_new, ndirty, t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3]);
+        fprintf(stderr, "tamis: batch of %zu events, %zu new entries: resolve %.3f s, apply %.3f s%s", b->n_events,
+                b->n_new, t1 - t0, t2 - t1, b->commit ? "" : "\n");
+    if (getenv("TAMIS_TRACE") && b->commit)
+        fprintf(stderr, ", write %zu users and commit %.3f s\n", n_dirty, t3 - t2);
     return TAMIS_OK;
 fail:
-    tamis_txn_abort(txn);
+    ingest_apply_abort(ing);
     return rc;
 }
 

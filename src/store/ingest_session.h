@@ -6,12 +6,15 @@
  * distinct user key or platform identity seen) and appends a compact event to the
  * current batch. It never touches LMDB.
  *
- * The apply side (a worker thread, ingest_apply.c) takes full batches in order: in
- * one write transaction it resolves the batch's new entries to uids (creating users
- * and placeholder users), groups the events by user with a counting sort, applies
- * them to the users' states, writes the touched states, the counters and the ledger,
- * and commits. While it does, the parse side fills the next batch: two cores, two
- * stages. */
+ * The apply side (a worker thread, ingest_apply.c) takes full batches in order: it
+ * resolves the batch's new entries to uids (creating users and placeholder users),
+ * groups the events by user with a counting sort and applies them to the users'
+ * states, all in one write transaction that stays open across batches; when a batch
+ * is marked `commit` (every --batch events, and at the end of a file) it writes the
+ * touched states, the counters and the ledger, and commits. While it works, the
+ * parse side fills the next batch: two cores, two stages. Batches are handed over
+ * every TAMIS_PIPELINE_EVENTS events, so the two stages overlap even when commits are
+ * far apart. */
 #ifndef TAMIS_INGEST_SESSION_H
 #define TAMIS_INGEST_SESSION_H
 
@@ -83,6 +86,7 @@ typedef struct ingest_batch {
     uint64_t rejected;
     uint64_t end_offset, end_line;    /* reader position after the batch */
     bool last;                        /* the file's final batch */
+    bool commit;                      /* commit after applying this batch */
     int64_t ts_min, ts_max;
     bool have_ts;
 } ingest_batch;
@@ -136,6 +140,10 @@ struct tamis_ingest {
     size_t n_loaded;                         /* entries holding a state */
     tamis_wbuf encode_buf;
     uint64_t accepted, duplicates, new_users; /* since the last harvest */
+    tamis_txn *txn;             /* open across batches until one says commit */
+    uint64_t txn_accepted0, txn_duplicates0, txn_rejected;
+    int64_t txn_ts_min, txn_ts_max;
+    bool txn_have_ts;
 
     /* hand-off */
     pthread_t worker;
@@ -160,8 +168,11 @@ static inline const char *ingest_batch_str(const ingest_batch *b, uint32_t id, u
     return (const char *)b->str_bytes.buf + b->str_off[id];
 }
 
-/* ingest_apply.c: applies one batch in its own transaction and commits it. */
+/* ingest_apply.c: applies one batch inside the open write transaction (beginning one
+ * if needed) and, if the batch says so, commits. On failure the transaction is
+ * aborted. ingest_apply_abort drops an open transaction (apply thread only). */
 int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err) TAMIS_WUR;
+void ingest_apply_abort(tamis_ingest *ing);
 void ingest_apply_free(tamis_ingest *ing);
 
 #endif

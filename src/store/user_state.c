@@ -26,6 +26,19 @@ const char *tamis_facet_type_name(int type)
     return (type >= 0 && type < TAMIS_FACET__COUNT) ? facet_type_names[type] : "?";
 }
 
+/* Most facets (one per platform and kind) have an empty key: they share one constant
+ * empty string instead of a heap allocation each. */
+static char *facet_key_dup(const char *key, size_t len)
+{
+    return len ? tamis_strndup(key, len) : (char *)"";
+}
+
+static void facet_key_free(tamis_facet *f)
+{
+    if (f->key_len)
+        tamis_free(f->key);
+}
+
 void tamis_user_state_init(tamis_user_state *st)
 {
     memset(st, 0, sizeof *st);
@@ -34,7 +47,7 @@ void tamis_user_state_init(tamis_user_state *st)
 void tamis_user_state_free(tamis_user_state *st)
 {
     for (size_t i = 0; i < st->n_facets; i++)
-        tamis_free(st->facets[i].key);
+        facet_key_free(&st->facets[i]);
     for (size_t i = 0; i < st->n_failures; i++)
         tamis_free(st->failures[i].reason);
     tamis_free(st->hours);
@@ -155,7 +168,7 @@ static void facets_evict_one(tamis_user_state *st)
     }
     if (victim == st->n_facets)
         return;
-    tamis_free(st->facets[victim].key);
+    facet_key_free(&st->facets[victim]);
     memmove(&st->facets[victim], &st->facets[victim + 1],
             (st->n_facets - victim - 1) * sizeof *st->facets);
     st->n_facets--;
@@ -194,7 +207,7 @@ static void facet_add(tamis_user_state *st, uint8_t type, uint8_t platform, uint
     f->platform = platform;
     f->kind = kind;
     f->key_len = (uint8_t)key_len;
-    f->key = tamis_strndup(key, key_len);
+    f->key = facet_key_dup(key, key_len);
     f->count = count;
     f->value_micros = value_micros;
     f->first_ms = first_ms;
@@ -568,7 +581,7 @@ int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len
         f->platform = tamis_get_u8(&r);
         f->kind = tamis_get_u8(&r);
         key = tamis_get_str(&r, &key_len, TAMIS_MAX_FACET_KEY_BYTES);
-        f->key = tamis_strndup(key, key_len);
+        f->key = facet_key_dup(key, key_len);
         f->key_len = (uint8_t)key_len;
         f->count = (uint32_t)tamis_get_varint(&r);
         f->value_micros = (type & HOUR_FLAG_VALUE) ? tamis_get_svarint(&r) : 0;
