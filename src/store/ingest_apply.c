@@ -133,6 +133,98 @@ static int resolve_new_entry(tamis_ingest *ing, tamis_txn *txn, const ingest_bat
     return TAMIS_OK;
 }
 
+/* Makes sure entry idx holds its user's state (loading it from the store). */
+static int ensure_state(tamis_ingest *ing, tamis_txn *txn, uint32_t idx, tamis_error *err)
+{
+    apply_entry *e = &ing->entries[idx];
+    if (e->st)
+        return TAMIS_OK;
+    e->st = tamis_malloc(sizeof *e->st);
+    tamis_user_state_init(e->st);
+    ing->n_loaded++;
+    return e->is_new ? TAMIS_OK : tamis_activity_get(txn, e->uid, e->st, err);
+}
+
+static void mark_dirty(tamis_ingest *ing, uint32_t idx)
+{
+    if (!ing->entries[idx].dirty) {
+        ing->entries[idx].dirty = true;
+        ing->dirty = tamis_grow(ing->dirty, sizeof *ing->dirty, &ing->cap_dirty, ing->n_dirty + 1);
+        ing->dirty[ing->n_dirty++] = idx;
+    }
+}
+
+/* An event named both the user of entry `learner` and a platform id that belongs to
+ * `owner_uid`. If that owner is a placeholder ("telegram:123", made from the id
+ * alone), it was this user all along: merge its identities and activity into the
+ * learner and delete it, as import-contacts does. This makes the outcome independent
+ * of whether the id-only events came before or after. A real other owner is left
+ * alone. */
+static int take_over_placeholder(tamis_ingest *ing, tamis_txn *txn, uint32_t learner, uint32_t owner_uid,
+                                 tamis_error *err)
+{
+    uint32_t retention = tamis_store_retention_days(ing->store);
+    uint32_t owner = owner_uid < ing->cap_uids ? ing->entry_of_uid[owner_uid] : NO_ENTRY;
+    tamis_user_state stored, *from = NULL;
+    const void *data;
+    size_t n;
+    tamis_contact oc, lc;
+    int rc;
+
+    if ((rc = tamis_user_record_get(txn, owner_uid, &data, &n, err)) != 0 ||
+        (rc = tamis_contact_decode(&oc, data, n, err)) != 0)
+        return rc;
+    if (!oc.auto_created) {
+        tamis_contact_free(&oc);
+        return TAMIS_OK;
+    }
+    if ((rc = tamis_user_record_get(txn, ing->entries[learner].uid, &data, &n, err)) != 0 ||
+        (rc = tamis_contact_decode(&lc, data, n, err)) != 0) {
+        tamis_contact_free(&oc);
+        return rc;
+    }
+    for (size_t i = 0; i < oc.n_ids && rc == 0; i++) {
+        tamis_contact_add_identity(&lc, oc.ids[i].platform, oc.ids[i].id, strlen(oc.ids[i].id));
+        rc = tamis_identity_put(txn, oc.ids[i].platform, oc.ids[i].id, strlen(oc.ids[i].id),
+                                ing->entries[learner].uid, err);
+    }
+    tamis_contact_free(&oc);
+    if (rc == 0) {
+        tamis_contact_encode(&lc, &ing->encode_buf.buf, &ing->encode_buf.cap, &n);
+        rc = tamis_user_record_put(txn, ing->entries[learner].uid, ing->encode_buf.buf, n, err);
+    }
+    tamis_contact_free(&lc);
+    if (rc || (rc = ensure_state(ing, txn, learner, err)) != 0)
+        return rc;
+    if (owner != NO_ENTRY && ing->entries[owner].st) {
+        from = ing->entries[owner].st; /* newer than the store: it holds this session's events */
+    } else if ((rc = tamis_activity_get(txn, owner_uid, &stored, err)) == 0) {
+        from = &stored;
+    } else {
+        return rc;
+    }
+    tamis_user_state_merge(ing->entries[learner].st, from, retention);
+    if (from == &stored)
+        tamis_user_state_free(&stored);
+    mark_dirty(ing, learner);
+    if (owner != NO_ENTRY) {
+        apply_entry *o = &ing->entries[owner];
+        if (o->st) {
+            tamis_user_state_free(o->st);
+            tamis_free(o->st);
+            o->st = NULL;
+            ing->n_loaded--;
+        }
+        o->dirty = false; /* flush skips it: the user is gone */
+        /* Every entry that pointed at the placeholder now points at the learner. */
+        for (size_t i = 0; i < ing->n_applied_entries; i++)
+            if (ing->entries[i].target == owner)
+                ing->entries[i].target = learner;
+        ing->entry_of_uid[owner_uid] = NO_ENTRY;
+    }
+    return tamis_user_delete(txn, owner_uid, err);
+}
+
 typedef struct entry_sort_key {
     const char *s;
     uint32_t len;
@@ -188,22 +280,31 @@ static int resolve(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tamis_err
             return tamis_error_set(err, TAMIS_EINTERNAL, "platform '%.*s' interned as %u, expected %u", (int)len,
                                    name, id, b->new_platform_ids[i]);
     }
-    /* In key order, so that LMDB's B-tree is walked, not jumped around in. */
+    /* In key order, so that LMDB's B-tree is walked, not jumped around in. User keys
+     * sort before identities: identities learned from events that name both a user
+     * and a platform id are recorded between the two, so that an identity-only event
+     * of the same batch finds its owner instead of creating a placeholder. */
     sort_new_entries(b);
-    for (size_t i = 0; i < b->n_new; i++)
+    size_t i = 0;
+    for (; i < b->n_new && !b->new_entries[i].is_identity; i++)
         if ((rc = resolve_new_entry(ing, txn, b, &b->new_entries[i], err)) != 0)
             return rc;
-    for (size_t i = 0; i < b->n_learns; i++) {
-        const learn_req *lr = &b->learns[i];
+    for (size_t l = 0; l < b->n_learns; l++) {
+        const learn_req *lr = &b->learns[l];
         uint32_t len, uid;
         const char *pid = ingest_batch_str(b, lr->pid, &len);
-        apply_entry *owner = entry_slot(ing, ing->entries[lr->entry].target);
+        uint32_t learner = ing->entries[lr->entry].target;
         rc = tamis_identity_lookup(txn, lr->platform, pid, len, &uid, err);
         if (rc == TAMIS_ENOTFOUND)
-            rc = contact_add_identity(ing, txn, owner->uid, lr->platform, pid, len, false, err);
+            rc = contact_add_identity(ing, txn, ing->entries[learner].uid, lr->platform, pid, len, false, err);
+        else if (rc == TAMIS_OK && uid != ing->entries[learner].uid)
+            rc = take_over_placeholder(ing, txn, learner, uid, err);
         if (rc)
             return rc;
     }
+    for (; i < b->n_new; i++)
+        if ((rc = resolve_new_entry(ing, txn, b, &b->new_entries[i], err)) != 0)
+            return rc;
     return TAMIS_OK;
 }
 
@@ -353,11 +454,7 @@ static int apply_events(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tami
             continue;
         }
         ing->accepted++;
-        if (!e->dirty) {
-            e->dirty = true;
-            ing->dirty = tamis_grow(ing->dirty, sizeof *ing->dirty, &ing->cap_dirty, ing->n_dirty + 1);
-            ing->dirty[ing->n_dirty++] = t;
-        }
+        mark_dirty(ing, t);
     }
     return TAMIS_OK;
 }
@@ -374,6 +471,8 @@ static int flush_states(tamis_ingest *ing, tamis_txn *txn, tamis_error *err)
     for (size_t i = 0; i < ing->n_dirty; i++) {
         apply_entry *e = &ing->entries[ing->dirty[i]];
         size_t len;
+        if (!e->dirty)
+            continue; /* a placeholder taken over since it was touched */
         /* Staged prefetch: entry 2 steps ahead, its state 1 step ahead, so that no
          * prefetch waits on a miss of its own. */
         if (i + 3 * PREFETCH_AHEAD < ing->n_dirty)
