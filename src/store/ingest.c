@@ -137,6 +137,17 @@ int tamis_ingest_new(tamis_store *store, const tamis_ingest_options *opts, tamis
             ing->n_platforms++;
         }
     }
+    {
+        /* Size the key map for the users the store already has. */
+        tamis_txn *t;
+        tamis_store_counts c;
+        tamis_error ignored; /* only a size hint: a failure here costs rehashes, nothing else */
+        if (tamis_txn_begin(store, false, &t, &ignored) == TAMIS_OK) {
+            if (tamis_store_counts_get(t, &c, &ignored) == TAMIS_OK)
+                tamis_strmap_reserve(ing->by_key, (size_t)c.users);
+            tamis_txn_abort(t);
+        }
+    }
     ingest_batch_init(&ing->batches[0]);
     ingest_batch_init(&ing->batches[1]);
     pthread_mutex_init(&ing->mu, NULL);

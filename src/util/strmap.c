@@ -165,3 +165,12 @@ size_t tamis_strmap_count(const tamis_strmap *m)
 {
     return m->count;
 }
+
+void tamis_strmap_reserve(tamis_strmap *m, size_t n)
+{
+    size_t cap = m->mask + 1;
+    while (n * 4 > cap * 3)
+        cap *= 2;
+    if (cap > m->mask + 1)
+        rehash(m, cap);
+}

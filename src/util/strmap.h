@@ -21,5 +21,8 @@ void tamis_strmap_put(tamis_strmap *m, const void *key, size_t len, uint32_t val
 /* Removes key if present. */
 void tamis_strmap_del(tamis_strmap *m, const void *key, size_t len);
 size_t tamis_strmap_count(const tamis_strmap *m);
+/* Grows the table now so that n keys fit without rehashing later (a session that
+ * knows it will see a million users pays for one allocation, not twenty rehashes). */
+void tamis_strmap_reserve(tamis_strmap *m, size_t n);
 
 #endif
