@@ -42,6 +42,17 @@ static char *join_path(const char *a, const char *b)
  * The apply thread and the hand-off
  * ------------------------------------------------------------------------------------ */
 
+/* A fresh read snapshot for the parse side's lookups, so that an old one does not
+ * keep LMDB from reusing pages. Without one, lookups are left to the apply side. */
+static void renew_peek(tamis_ingest *ing)
+{
+    tamis_error ignored;
+    tamis_txn_abort(ing->peek);
+    ing->peek = NULL;
+    if (tamis_txn_begin(ing->store, false, &ing->peek, &ignored) != TAMIS_OK)
+        ing->peek = NULL;
+}
+
 static void *apply_thread(void *arg)
 {
     tamis_ingest *ing = arg;
@@ -50,16 +61,15 @@ static void *apply_thread(void *arg)
         ingest_batch *b;
         tamis_error err = {0};
         int rc;
-        while (!ing->pending && !ing->quit)
+        while (ing->queued == 0 && !ing->quit)
             pthread_cond_wait(&ing->cv, &ing->mu);
-        if (!ing->pending) {
+        if (ing->queued == 0) {
             /* LMDB wants a write transaction ended by the thread that began it. */
             ingest_apply_abort(ing);
             break;
         }
-        b = ing->applying = ing->pending;
-        ing->pending = NULL;
-        pthread_cond_broadcast(&ing->cv);
+        /* The oldest handed-over batch sits `queued` places before `filling`. */
+        b = &ing->batches[(ing->filling + TAMIS_PIPELINE_DEPTH - ing->queued) % TAMIS_PIPELINE_DEPTH];
         pthread_mutex_unlock(&ing->mu);
         /* After a failure, later batches are dropped: nothing half-applied commits. */
         rc = ing->apply_rc ? ing->apply_rc : ingest_apply_batch(ing, b, &err);
@@ -68,7 +78,7 @@ static void *apply_thread(void *arg)
             ing->apply_rc = rc;
             ing->apply_err = err;
         }
-        ing->applying = NULL;
+        ing->queued--;
         pthread_cond_broadcast(&ing->cv);
     }
     pthread_mutex_unlock(&ing->mu);
@@ -81,7 +91,7 @@ static int wait_idle(tamis_ingest *ing, tamis_error *err)
 {
     int rc;
     pthread_mutex_lock(&ing->mu);
-    while (ing->pending || ing->applying)
+    while (ing->queued > 0)
         pthread_cond_wait(&ing->cv, &ing->mu);
     rc = ing->apply_rc;
     if (rc)
@@ -90,29 +100,27 @@ static int wait_idle(tamis_ingest *ing, tamis_error *err)
     return rc;
 }
 
-/* Hands the filled batch over and switches to the other one, once the apply side is
- * done with it. */
+/* Hands the filled batch over and moves to the next one in the ring, waiting while
+ * every other batch is still with the apply side. */
 static int hand_off(tamis_ingest *ing, tamis_error *err)
 {
-    ingest_batch *full = &ing->batches[ing->filling], *next = &ing->batches[ing->filling ^ 1];
     int rc;
     pthread_mutex_lock(&ing->mu);
-    while (ing->pending)
-        pthread_cond_wait(&ing->cv, &ing->mu);
     rc = ing->apply_rc;
     if (rc) {
         *err = ing->apply_err;
     } else {
-        ing->pending = full;
+        ing->queued++;
+        ing->filling = (ing->filling + 1) % TAMIS_PIPELINE_DEPTH;
         pthread_cond_broadcast(&ing->cv);
-        while (ing->applying == next || ing->pending == next)
+        while (ing->queued >= TAMIS_PIPELINE_DEPTH)
             pthread_cond_wait(&ing->cv, &ing->mu);
     }
     pthread_mutex_unlock(&ing->mu);
     if (rc)
         return rc;
-    ing->filling ^= 1;
-    ingest_batch_reset(next);
+    ingest_batch_reset(&ing->batches[ing->filling]);
+    renew_peek(ing);
     return TAMIS_OK;
 }
 
@@ -148,8 +156,10 @@ int tamis_ingest_new(tamis_store *store, const tamis_ingest_options *opts, tamis
             tamis_txn_abort(t);
         }
     }
-    ingest_batch_init(&ing->batches[0]);
-    ingest_batch_init(&ing->batches[1]);
+    for (int i = 0; i < TAMIS_PIPELINE_DEPTH; i++)
+        ingest_batch_init(&ing->batches[i]);
+    ing->gone_uids = tamis_strmap_new();
+    renew_peek(ing);
     pthread_mutex_init(&ing->mu, NULL);
     pthread_cond_init(&ing->cv, NULL);
     if (pthread_create(&ing->worker, NULL, apply_thread, ing) != 0) {
@@ -175,8 +185,10 @@ void tamis_ingest_free(tamis_ingest *ing)
     pthread_mutex_destroy(&ing->mu);
     pthread_cond_destroy(&ing->cv);
     ingest_apply_free(ing);
-    ingest_batch_free(&ing->batches[0]);
-    ingest_batch_free(&ing->batches[1]);
+    for (int i = 0; i < TAMIS_PIPELINE_DEPTH; i++)
+        ingest_batch_free(&ing->batches[i]);
+    tamis_txn_abort(ing->peek);
+    tamis_strmap_free(ing->gone_uids);
     tamis_strmap_free(ing->by_key);
     tamis_strmap_free(ing->by_identity);
     tamis_strmap_free(ing->learned);
@@ -279,12 +291,22 @@ static uint32_t new_entry_for(tamis_ingest *ing, ingest_batch *b, const char *s,
                               bool is_identity)
 {
     new_entry *ne;
+    tamis_error ignored;
     b->new_entries = tamis_grow(b->new_entries, sizeof *b->new_entries, &b->cap_new, b->n_new + 1);
     ne = &b->new_entries[b->n_new++];
     ne->entry = ing->n_entries++;
     ne->str = ingest_batch_string(b, s, len);
     ne->platform = platform;
     ne->is_identity = is_identity;
+    /* Look keys and identities up here, in a read snapshot, to take work off the apply
+     * side. "Not found" is left to the apply side, which sees the newest state; a
+     * found uid stays right unless the apply side took that placeholder over since. */
+    if (!ing->peek)
+        ne->known = false;
+    else if (is_identity)
+        ne->known = tamis_identity_lookup(ing->peek, platform, s, len, &ne->uid, &ignored) == TAMIS_OK;
+    else
+        ne->known = tamis_user_lookup(ing->peek, s, len, &ne->uid, &ignored) == TAMIS_OK;
     return ne->entry;
 }
 

@@ -97,7 +97,9 @@ static int resolve_new_entry(tamis_ingest *ing, tamis_txn *txn, const ingest_bat
     bool created = false;
     int rc;
 
-    if (!ne->is_identity) {
+    if (ne->known && !tamis_strmap_get(ing->gone_uids, &ne->uid, sizeof ne->uid, NULL)) {
+        uid = ne->uid; /* found by the parse side */
+    } else if (!ne->is_identity) {
         if ((rc = user_for_key(ing, txn, s, len, &uid, &created, err)) != 0)
             return rc;
     } else {
@@ -222,6 +224,7 @@ static int take_over_placeholder(tamis_ingest *ing, tamis_txn *txn, uint32_t lea
                 ing->entries[i].target = learner;
         ing->entry_of_uid[owner_uid] = NO_ENTRY;
     }
+    tamis_strmap_put(ing->gone_uids, &owner_uid, sizeof owner_uid, 1);
     return tamis_user_delete(txn, owner_uid, err);
 }
 
@@ -244,24 +247,35 @@ static int cmp_entry_key(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Orders the batch's new entries by (kind, platform, text). */
+/* Orders the batch's new entries: first the user keys the parse side already found
+ * (in any order: they need no lookup), then the other keys and the identities by
+ * (kind, platform, text), so that their lookups walk LMDB's B-tree in order. */
 static void sort_new_entries(ingest_batch *b)
 {
     entry_sort_key *keys;
     new_entry *sorted;
+    size_t n_known = 0, n_rest;
+
     if (b->n_new < 2)
         return;
-    keys = tamis_malloc(b->n_new * sizeof *keys);
     sorted = tamis_malloc(b->n_new * sizeof *sorted);
-    for (size_t i = 0; i < b->n_new; i++) {
-        keys[i].s = ingest_batch_str(b, b->new_entries[i].str, &keys[i].len);
-        keys[i].pos = (uint32_t)i;
-        keys[i].is_identity = b->new_entries[i].is_identity;
-        keys[i].platform = b->new_entries[i].platform;
-    }
-    qsort(keys, b->n_new, sizeof *keys, cmp_entry_key);
     for (size_t i = 0; i < b->n_new; i++)
-        sorted[i] = b->new_entries[keys[i].pos];
+        if (b->new_entries[i].known)
+            sorted[n_known++] = b->new_entries[i];
+    n_rest = b->n_new - n_known;
+    keys = tamis_malloc((n_rest ? n_rest : 1) * sizeof *keys);
+    for (size_t i = 0, k = 0; i < b->n_new; i++) {
+        if (b->new_entries[i].known)
+            continue;
+        keys[k].s = ingest_batch_str(b, b->new_entries[i].str, &keys[k].len);
+        keys[k].pos = (uint32_t)i;
+        keys[k].is_identity = b->new_entries[i].is_identity;
+        keys[k].platform = b->new_entries[i].platform;
+        k++;
+    }
+    qsort(keys, n_rest, sizeof *keys, cmp_entry_key);
+    for (size_t k = 0; k < n_rest; k++)
+        sorted[n_known + k] = b->new_entries[keys[k].pos];
     memcpy(b->new_entries, sorted, b->n_new * sizeof *sorted);
     tamis_free(keys);
     tamis_free(sorted);
@@ -280,13 +294,14 @@ static int resolve(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tamis_err
             return tamis_error_set(err, TAMIS_EINTERNAL, "platform '%.*s' interned as %u, expected %u", (int)len,
                                    name, id, b->new_platform_ids[i]);
     }
-    /* In key order, so that LMDB's B-tree is walked, not jumped around in. User keys
-     * sort before identities: identities learned from events that name both a user
-     * and a platform id are recorded between the two, so that an identity-only event
-     * of the same batch finds its owner instead of creating a placeholder. */
+    /* In key order, so that LMDB's B-tree is walked, not jumped around in. Found and
+     * user-key entries come before unknown identities: identities learned from events
+     * that name both a user and a platform id are recorded between the two, so that
+     * an identity-only event of the same batch finds its owner instead of creating a
+     * placeholder. */
     sort_new_entries(b);
     size_t i = 0;
-    for (; i < b->n_new && !b->new_entries[i].is_identity; i++)
+    for (; i < b->n_new && (b->new_entries[i].known || !b->new_entries[i].is_identity); i++)
         if ((rc = resolve_new_entry(ing, txn, b, &b->new_entries[i], err)) != 0)
             return rc;
     for (size_t l = 0; l < b->n_learns; l++) {

@@ -33,6 +33,9 @@
 #define EV_HAS_VALUE 1
 #define EV_HAS_ID 2
 #define NO_ENTRY UINT32_MAX
+/* Batches in the ring: while the apply side commits, the parse side can fill the
+ * others instead of waiting. */
+#define TAMIS_PIPELINE_DEPTH 6
 
 /* One parsed event. Strings (group, device, ...) are ids into the batch's string
  * table, listed in refs[str_first .. str_first + n_str). */
@@ -57,8 +60,10 @@ typedef struct str_ref {
 typedef struct new_entry {
     uint32_t entry;
     uint32_t str;       /* the key, or the platform user id (batch string id) */
+    uint32_t uid;       /* for a key the parse side found in its read snapshot */
     uint8_t platform;
     bool is_identity;
+    bool known;         /* uid is valid (unless that user was taken over since) */
 } new_entry;
 
 /* "platform identity pid belongs to entry's user, if nobody has it yet". */
@@ -125,7 +130,8 @@ struct tamis_ingest {
     uint32_t n_entries;
     uint64_t session_rejected;
     uint64_t rejects_shown;
-    ingest_batch batches[2];
+    tamis_txn *peek;            /* read snapshot for user-key lookups, renewed per hand-off */
+    ingest_batch batches[TAMIS_PIPELINE_DEPTH]; /* a ring */
     int filling;                /* index of the batch the parse side fills */
 
     /* apply side */
@@ -141,6 +147,7 @@ struct tamis_ingest {
     tamis_wbuf encode_buf;
     uint64_t accepted, duplicates, new_users; /* since the last harvest */
     tamis_txn *txn;             /* open across batches until one says commit */
+    tamis_strmap *gone_uids;    /* placeholders taken over in this session */
     uint64_t txn_accepted0, txn_duplicates0, txn_rejected;
     int64_t txn_ts_min, txn_ts_max;
     bool txn_have_ts;
@@ -150,8 +157,8 @@ struct tamis_ingest {
     bool worker_started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    ingest_batch *pending;      /* full batch waiting for the apply side */
-    ingest_batch *applying;     /* batch the apply side is working on */
+    int queued;                 /* batches handed over and not yet done: they are the
+                                   `queued` ones before `filling` in the ring */
     bool quit;
     int apply_rc;               /* first fatal error of the apply side */
     tamis_error apply_err;

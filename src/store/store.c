@@ -110,7 +110,9 @@ int store_open_env(tamis_store *s, tamis_error *err)
         return store_lmdb_error(err, rc, "mdb_env_create");
     mdb_env_set_maxdbs(s->env, DB__COUNT + 2);
     mdb_env_set_mapsize(s->env, s->map_size);
-    rc = mdb_env_open(s->env, s->env_dir, s->read_only ? MDB_RDONLY : 0, 0644);
+    /* MDB_NOTLS: reader slots belong to transactions, not threads, so one thread may
+     * hold several read snapshots (ingest keeps one for lookups). */
+    rc = mdb_env_open(s->env, s->env_dir, MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0), 0644);
     if (rc) {
         tamis_error_set(err, rc == ENOENT ? TAMIS_ENOTFOUND : TAMIS_ESTORE, "cannot open store in %s: %s",
                         s->env_dir, mdb_strerror(rc));
@@ -249,7 +251,8 @@ void tamis_txn_abort(tamis_txn *t)
     if (!t)
         return;
     mdb_txn_abort(t->txn);
-    forget_new_platforms(t);
+    if (t->write) /* a reader never interned anything (and may run beside a writer) */
+        forget_new_platforms(t);
     tamis_free(t);
 }
 
