@@ -15,6 +15,10 @@ void *tamis_realloc(void *ptr, size_t size);
 /* Grows an array to hold at least `need` elements of `elem_size` bytes; *cap is updated.
  * Doubles the capacity so that appends are amortised O(1). */
 void *tamis_grow(void *ptr, size_t elem_size, size_t *cap, size_t need);
+/* Zeroed memory for a large table that is accessed at random (hash tables): on
+ * Linux it is 2 MiB-aligned and advised to use transparent huge pages, which spares
+ * a TLB miss on most lookups. Freed with tamis_free(). */
+void *tamis_calloc_large(size_t count, size_t size);
 char *tamis_strndup(const char *s, size_t len);
 char *tamis_strdup(const char *s);
 void tamis_free(void *ptr);

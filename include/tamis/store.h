@@ -17,7 +17,8 @@
  *   ledger      XXH3-128 of a file's bytes -> tamis_ledger_entry
  *
  * Transactions: at most one write transaction at a time (LMDB's rule); read
- * transactions may run alongside. A failed write transaction is unusable: abort it.
+ * transactions may run alongside, also in another thread (each thread its own). Only
+ * the thread holding the write transaction may intern platforms. A failed write transaction is unusable: abort it.
  * Anything borrowed from a transaction (an LMDB value) is valid only until that
  * transaction ends or the next write in it. */
 #ifndef TAMIS_STORE_H

@@ -104,6 +104,7 @@ static int wait_idle(tamis_ingest *ing, tamis_error *err)
  * every other batch is still with the apply side. */
 static int hand_off(tamis_ingest *ing, tamis_error *err)
 {
+    double t0 = now_seconds();
     int rc;
     pthread_mutex_lock(&ing->mu);
     rc = ing->apply_rc;
@@ -117,6 +118,7 @@ static int hand_off(tamis_ingest *ing, tamis_error *err)
             pthread_cond_wait(&ing->cv, &ing->mu);
     }
     pthread_mutex_unlock(&ing->mu);
+    ing->parse_waited += now_seconds() - t0;
     if (rc)
         return rc;
     ingest_batch_reset(&ing->batches[ing->filling]);
@@ -697,5 +699,8 @@ done:
     tamis_free(fr.raw_path);
     tamis_reader_close(pr.reader);
     sum->seconds += now_seconds() - t0;
+    if (getenv("TAMIS_TRACE"))
+        fprintf(stderr, "tamis: %s: parse side waited %.3f s for the apply side\n", path, ing->parse_waited);
+    ing->parse_waited = 0;
     return rc;
 }

@@ -131,6 +131,7 @@ struct tamis_ingest {
     uint64_t session_rejected;
     uint64_t rejects_shown;
     tamis_txn *peek;            /* read snapshot for user-key lookups, renewed per hand-off */
+    double parse_waited;        /* seconds the parse side waited for a free batch */
     ingest_batch batches[TAMIS_PIPELINE_DEPTH]; /* a ring */
     int filling;                /* index of the batch the parse side fills */
 

@@ -1,9 +1,15 @@
 /* alloc.c — the allocation wrapper (see include/tamis/alloc.h). */
 #include "tamis/alloc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#define HUGE_PAGE_BYTES (2u << 20)
 
 static void *oom(size_t size)
 {
@@ -39,6 +45,25 @@ void *tamis_grow(void *ptr, size_t elem_size, size_t *cap, size_t need)
     ptr = tamis_realloc(ptr, n * elem_size);
     *cap = n;
     return ptr;
+}
+
+void *tamis_calloc_large(size_t count, size_t size)
+{
+    size_t bytes = count * size;
+    void *p;
+    if (size && bytes / size != count)
+        return oom(SIZE_MAX);
+    if (bytes < HUGE_PAGE_BYTES)
+        return tamis_calloc(count, size);
+    bytes = (bytes + HUGE_PAGE_BYTES - 1) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
+    p = aligned_alloc(HUGE_PAGE_BYTES, bytes);
+    if (!p)
+        return oom(bytes);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
+    memset(p, 0, bytes);
+    return p;
 }
 
 char *tamis_strndup(const char *s, size_t len)

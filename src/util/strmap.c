@@ -101,7 +101,7 @@ static void rehash(tamis_strmap *m, size_t new_cap)
 {
     slot *old = m->slots;
     size_t old_cap = m->mask + 1;
-    m->slots = tamis_calloc(new_cap, sizeof *m->slots);
+    m->slots = tamis_calloc_large(new_cap, sizeof *m->slots);
     m->mask = new_cap - 1;
     m->occupied = m->count;
     for (size_t i = 0; i < old_cap; i++) {
