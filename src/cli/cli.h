@@ -25,7 +25,11 @@ typedef struct tamis_cli {
     const char *prog;      /* "tamis" */
     const char *data_dir;  /* --data, $TAMIS_DATA, or "./tamis-data" */
     bool stderr_is_tty;    /* draw progress bars only then */
+    unsigned long long map_size_bytes; /* --map-size / $TAMIS_MAP_SIZE; 0 = default */
 } tamis_cli;
+
+/* Store options for a command: read-only or not, with the global map size. */
+#define TAMIS_CLI_STORE_OPTIONS(cli, ro) {.read_only = (ro), .map_size_bytes = (cli)->map_size_bytes}
 
 typedef enum tamis_out_format { TAMIS_OUT_TEXT, TAMIS_OUT_JSON, TAMIS_OUT_NDJSON, TAMIS_OUT_CSV } tamis_out_format;
 

@@ -24,7 +24,7 @@ int tamis_cmd_forget(const tamis_cli *cli, int argc, char **argv)
 {
     static const struct option longopts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     tamis_forget_summary sum = {0};
-    tamis_store_options so = {.read_only = false};
+    tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, false);
     tamis_store *store = NULL;
     tamis_error err = {0};
     int c, rc;

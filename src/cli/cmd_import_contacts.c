@@ -73,6 +73,7 @@ int tamis_cmd_import_contacts(const tamis_cli *cli, int argc, char **argv)
         {"help", no_argument, 0, 'h'},                  {0, 0, 0, 0}};
     tamis_import_options opts = {.max_errors = UINT64_MAX, .messages = stderr};
     tamis_import_summary sum = {0};
+    tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, false);
     tamis_store *store = NULL;
     tamis_error err = {0};
     char country[3];
@@ -114,7 +115,7 @@ int tamis_cmd_import_contacts(const tamis_cli *cli, int argc, char **argv)
     opts.progress = cli->stderr_is_tty && !quiet;
     if (quiet)
         opts.messages = NULL;
-    if ((rc = tamis_store_open(cli->data_dir, NULL, &store, &err)) != 0)
+    if ((rc = tamis_store_open(cli->data_dir, &so, &store, &err)) != 0)
         return tamis_cli_fail("import-contacts", rc, err.msg);
     rc = tamis_import_contacts(store, argv[optind], &opts, &sum, &err);
     tamis_store_close(store);

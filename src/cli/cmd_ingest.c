@@ -70,6 +70,7 @@ int tamis_cmd_ingest(const tamis_cli *cli, int argc, char **argv)
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     tamis_ingest_options opts = {.format = TAMIS_FORMAT_AUTO, .max_errors = UINT64_MAX, .messages = stderr};
     tamis_ingest_summary sum = {0};
+    tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, false);
     tamis_store *store = NULL;
     tamis_ingest *ing = NULL;
     tamis_error err = {0};
@@ -126,7 +127,7 @@ int tamis_cmd_ingest(const tamis_cli *cli, int argc, char **argv)
     opts.progress = cli->stderr_is_tty && !quiet;
     if (quiet)
         opts.messages = NULL;
-    if ((rc = tamis_store_open(cli->data_dir, NULL, &store, &err)) != 0)
+    if ((rc = tamis_store_open(cli->data_dir, &so, &store, &err)) != 0)
         return tamis_cli_fail("ingest", rc, err.msg);
     if (retention) {
         tamis_txn *t;

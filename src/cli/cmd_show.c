@@ -307,7 +307,7 @@ int tamis_cmd_show(const tamis_cli *cli, int argc, char **argv)
                                              {"all", no_argument, 0, 'a'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-    tamis_store_options so = {.read_only = true};
+    tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, true);
     tamis_store *store = NULL;
     tamis_txn *txn = NULL;
     tamis_error err = {0};

@@ -33,7 +33,7 @@ int tamis_cmd_stats(const tamis_cli *cli, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"format", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    tamis_store_options so = {.read_only = true};
+    tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, true);
     tamis_store *store = NULL;
     tamis_txn *txn = NULL;
     tamis_store_counts counts;

@@ -1,5 +1,6 @@
 /* main.c — entry point of the tamis binary: global options and subcommand dispatch.
  * Everything else happens in cmd_<name>.c and the modules below src/. */
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -34,6 +35,8 @@ static void usage(FILE *out)
             "\n"
             "global options:\n"
             "  --data DIR     data directory (default $TAMIS_DATA, else ./tamis-data)\n"
+            "  --map-size N   the store's address space in bytes, suffix K/M/G allowed\n"
+            "                 (default $TAMIS_MAP_SIZE, else 64G; sparse on disk)\n"
             "  -h, --help     this help; `tamis COMMAND --help` for a command's own\n"
             "  --version      print the version\n"
             "\n"
@@ -44,6 +47,30 @@ static void usage(FILE *out)
             "\n"
             "exit codes: 0 ok, 1 failure, 2 usage, 3 too many rejected records,\n"
             "            4 not found, 5 data directory busy (see docs/CLI.md)\n");
+}
+
+/* "123", "64K", "512M", "64G" -> bytes; prints an error for anything else. */
+static int parse_size(const char *text, unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno || end == text || *text == '-')
+        goto bad;
+    switch (*end) {
+    case 'K': case 'k': v <<= 10; end++; break;
+    case 'M': case 'm': v <<= 20; end++; break;
+    case 'G': case 'g': v <<= 30; end++; break;
+    default: break;
+    }
+    if (*end || v == 0)
+        goto bad;
+    *out = v;
+    return 0;
+bad:
+    fprintf(stderr, "tamis: --map-size: '%s' is not a size (bytes, or a number with K, M or G)\n", text);
+    return -1;
 }
 
 int tamis_exit_code_for(int rc)
@@ -66,6 +93,8 @@ int main(int argc, char **argv)
      * 256 MiB at a time instead of page by page saves ~10% of ingest time. */
     mallopt(M_TOP_PAD, 256 << 20);
 
+    if (getenv("TAMIS_MAP_SIZE") && parse_size(getenv("TAMIS_MAP_SIZE"), &cli.map_size_bytes) != 0)
+        return TAMIS_EXIT_USAGE;
     cli.data_dir = getenv("TAMIS_DATA");
     if (!cli.data_dir || !*cli.data_dir)
         cli.data_dir = "./tamis-data";
@@ -83,6 +112,9 @@ int main(int argc, char **argv)
             cli.data_dir = argv[++i];
         } else if (!strncmp(a, "--data=", 7)) {
             cli.data_dir = a + 7;
+        } else if (!strcmp(a, "--map-size") && i + 1 < argc) {
+            if (parse_size(argv[++i], &cli.map_size_bytes) != 0)
+                return TAMIS_EXIT_USAGE;
         } else {
             fprintf(stderr, "tamis: unknown global option '%s'\n", a);
             usage(stderr);
