@@ -37,6 +37,7 @@ typedef struct tamis_ingest_options {
     bool keep_raw;              /* archive accepted records under <data>/raw/ */
     bool progress;              /* draw a progress bar on stderr */
     FILE *messages;             /* warnings and echoed rejects (stderr); NULL: silent */
+    FILE *trace;                /* per-batch timings (TAMIS_TRACE); NULL: none */
 } tamis_ingest_options;
 
 typedef struct tamis_ingest_summary {

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -125,6 +126,8 @@ int tamis_cmd_ingest(const tamis_cli *cli, int argc, char **argv)
         return TAMIS_EXIT_USAGE;
     }
     opts.progress = cli->stderr_is_tty && !quiet;
+    if (getenv("TAMIS_TRACE") && *getenv("TAMIS_TRACE") && strcmp(getenv("TAMIS_TRACE"), "0") != 0)
+        opts.trace = stderr;
     if (quiet)
         opts.messages = NULL;
     if ((rc = tamis_store_open(cli->data_dir, &so, &store, &err)) != 0)

@@ -699,8 +699,8 @@ done:
     tamis_free(fr.raw_path);
     tamis_reader_close(pr.reader);
     sum->seconds += now_seconds() - t0;
-    if (getenv("TAMIS_TRACE"))
-        fprintf(stderr, "tamis: %s: parse side waited %.3f s for the apply side\n", path, ing->parse_waited);
+    if (ing->opts.trace)
+        fprintf(ing->opts.trace, "tamis: %s: parse side waited %.3f s for the apply side\n", path, ing->parse_waited);
     ing->parse_waited = 0;
     return rc;
 }

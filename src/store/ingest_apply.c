@@ -667,11 +667,11 @@ int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err)
         trim_cache(ing);
     }
     t3 = mono();
-    if (getenv("TAMIS_TRACE"))
-        fprintf(stderr, "tamis: batch of %zu events, %zu new entries: resolve %.3f s, apply %.3f s%s", b->n_events,
+    if (ing->opts.trace)
+        fprintf(ing->opts.trace, "tamis: batch of %zu events, %zu new entries: resolve %.3f s, apply %.3f s%s", b->n_events,
                 b->n_new, t1 - t0, t2 - t1, b->commit ? "" : "\n");
-    if (getenv("TAMIS_TRACE") && b->commit)
-        fprintf(stderr, ", write %zu users and commit %.3f s\n", n_dirty, t3 - t2);
+    if (ing->opts.trace && b->commit)
+        fprintf(ing->opts.trace, ", write %zu users and commit %.3f s\n", n_dirty, t3 - t2);
     return TAMIS_OK;
 fail:
     ingest_apply_abort(ing);
