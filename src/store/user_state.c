@@ -462,68 +462,111 @@ void tamis_user_state_prune(tamis_user_state *st, uint32_t retention_days)
 
 #define HOUR_FLAG_VALUE 0x80
 
+/* Unchecked writers into a buffer reserved up front (see state_size_bound): encode
+ * runs for every touched user at every commit, so it avoids a capacity check per
+ * byte. */
+static inline uint8_t *w_varint(uint8_t *o, uint64_t v)
+{
+    while (v >= 0x80) {
+        *o++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *o++ = (uint8_t)v;
+    return o;
+}
+
+static inline uint8_t *w_svarint(uint8_t *o, int64_t v)
+{
+    return w_varint(o, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static inline uint8_t *w_bytes(uint8_t *o, const void *p, size_t n)
+{
+    if (n)
+        memcpy(o, p, n);
+    return o + n;
+}
+
+/* An upper bound of the encoded size, from counts alone (varints take at most 10
+ * bytes, keys and reasons at most TAMIS_MAX_FACET_KEY_BYTES). */
+static size_t state_size_bound(const tamis_user_state *st)
+{
+    return 1 + 4 * 10 + st->n_hours * (10 + 2 + 10 + 10) + st->n_facets * (3 + 10 + 10 + 10 + 10 + 10) +
+           st->n_failures * (1 + 10 + 10 + TAMIS_MAX_FACET_KEY_BYTES) + st->n_recent * 10 + st->n_ids * (8 + 10) + 64;
+}
+
 void tamis_user_state_encode(tamis_user_state *st, uint32_t retention_days, uint8_t **buf,
                              size_t *cap, size_t *len)
 {
-    tamis_wbuf w = {*buf, 0, *cap};
     uint32_t prev_hour = 0;
-    int64_t prev_ts = 0;
+    int64_t prev_ts;
+    size_t need, key_bytes = 0;
+    uint8_t *o;
 
     tamis_user_state_prune(st, retention_days);
-    tamis_put_u8(&w, STATE_FORMAT_VERSION);
-    tamis_put_svarint(&w, st->first_ms);
-    tamis_put_varint(&w, (uint64_t)(st->last_ms - st->first_ms));
-    tamis_put_varint(&w, st->facets_evicted);
+    for (size_t i = 0; i < st->n_facets; i++)
+        key_bytes += st->facets[i].key_len;
+    need = state_size_bound(st) + key_bytes;
+    if (need > *cap)
+        *buf = tamis_grow(*buf, 1, cap, need);
+    o = *buf;
 
-    tamis_put_varint(&w, st->n_hours);
+    *o++ = STATE_FORMAT_VERSION;
+    o = w_svarint(o, st->first_ms);
+    o = w_varint(o, (uint64_t)(st->last_ms - st->first_ms));
+    o = w_varint(o, st->facets_evicted);
+
+    o = w_varint(o, st->n_hours);
     for (size_t i = 0; i < st->n_hours; i++) {
         const tamis_hour_count *h = &st->hours[i];
         uint32_t hour = tamis_hc_hour(h);
-        uint8_t kind = tamis_hc_kind(h);
         bool has_value = h->value_micros != 0;
-        tamis_put_varint(&w, hour - prev_hour);
+        o = w_varint(o, hour - prev_hour);
         prev_hour = hour;
-        tamis_put_u8(&w, tamis_hc_platform(h));
-        tamis_put_u8(&w, (uint8_t)(kind | (has_value ? HOUR_FLAG_VALUE : 0)));
-        tamis_put_varint(&w, h->count);
+        *o++ = tamis_hc_platform(h);
+        *o++ = (uint8_t)(tamis_hc_kind(h) | (has_value ? HOUR_FLAG_VALUE : 0));
+        o = w_varint(o, h->count);
         if (has_value)
-            tamis_put_svarint(&w, h->value_micros);
+            o = w_svarint(o, h->value_micros);
     }
-    tamis_put_varint(&w, st->n_facets);
+    o = w_varint(o, st->n_facets);
     for (size_t i = 0; i < st->n_facets; i++) {
         const tamis_facet *f = &st->facets[i];
         bool has_value = f->value_micros != 0;
-        tamis_put_u8(&w, (uint8_t)(f->type | (has_value ? HOUR_FLAG_VALUE : 0)));
-        tamis_put_u8(&w, f->platform);
-        tamis_put_u8(&w, f->kind);
-        tamis_put_str(&w, f->key, f->key_len);
-        tamis_put_varint(&w, f->count);
+        *o++ = (uint8_t)(f->type | (has_value ? HOUR_FLAG_VALUE : 0));
+        *o++ = f->platform;
+        *o++ = f->kind;
+        o = w_varint(o, f->key_len);
+        o = w_bytes(o, f->key, f->key_len);
+        o = w_varint(o, f->count);
         if (has_value)
-            tamis_put_svarint(&w, f->value_micros);
-        tamis_put_svarint(&w, f->first_ms - st->first_ms);
-        tamis_put_varint(&w, (uint64_t)(f->last_ms - f->first_ms));
+            o = w_svarint(o, f->value_micros);
+        o = w_svarint(o, f->first_ms - st->first_ms);
+        o = w_varint(o, (uint64_t)(f->last_ms - f->first_ms));
     }
-    tamis_put_varint(&w, st->n_failures);
+    o = w_varint(o, st->n_failures);
     for (size_t i = 0; i < st->n_failures; i++) {
         const tamis_failure *f = &st->failures[i];
-        tamis_put_u8(&w, f->platform);
-        tamis_put_svarint(&w, f->ts_ms - st->first_ms);
-        tamis_put_str(&w, f->reason, strlen(f->reason));
+        size_t n = strlen(f->reason);
+        *o++ = f->platform;
+        o = w_svarint(o, f->ts_ms - st->first_ms);
+        o = w_varint(o, n);
+        o = w_bytes(o, f->reason, n);
     }
-    tamis_put_varint(&w, st->n_recent);
+    o = w_varint(o, st->n_recent);
     prev_ts = st->first_ms;
     for (size_t i = 0; i < st->n_recent; i++) {
-        tamis_put_varint(&w, (uint64_t)(st->recent[i] - prev_ts));
+        o = w_varint(o, (uint64_t)(st->recent[i] - prev_ts));
         prev_ts = st->recent[i];
     }
-    tamis_put_varint(&w, st->n_ids);
+    o = w_varint(o, st->n_ids);
     for (size_t i = 0; i < st->n_ids; i++) {
-        tamis_put_u64(&w, st->ids[i].hash);
-        tamis_put_varint(&w, st->ids[i].hour);
+        uint64_t h = st->ids[i].hash;
+        for (int b = 0; b < 8; b++)
+            *o++ = (uint8_t)(h >> (8 * b));
+        o = w_varint(o, st->ids[i].hour);
     }
-    *buf = w.buf;
-    *cap = w.cap;
-    *len = w.len;
+    *len = (size_t)(o - *buf);
 }
 
 static int corrupt(tamis_user_state *st, tamis_error *err, const char *what)
