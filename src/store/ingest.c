@@ -70,9 +70,11 @@ static void *apply_thread(void *arg)
         }
         /* The oldest handed-over batch sits `queued` places before `filling`. */
         b = &ing->batches[(ing->filling + TAMIS_PIPELINE_DEPTH - ing->queued) % TAMIS_PIPELINE_DEPTH];
+        rc = ing->apply_rc;
         pthread_mutex_unlock(&ing->mu);
         /* After a failure, later batches are dropped: nothing half-applied commits. */
-        rc = ing->apply_rc ? ing->apply_rc : ingest_apply_batch(ing, b, &err);
+        if (rc == TAMIS_OK)
+            rc = ingest_apply_batch(ing, b, &err);
         pthread_mutex_lock(&ing->mu);
         if (rc && !ing->apply_rc) {
             ing->apply_rc = rc;

@@ -221,7 +221,7 @@ int tamis_txn_begin(tamis_store *s, bool write, tamis_txn **out, tamis_error *er
     t->s = s;
     t->txn = txn;
     t->write = write;
-    t->platforms_at_begin = s->n_platforms;
+    t->platforms_at_begin = write ? s->n_platforms : 0; /* readers may run beside the writer */
     *out = t;
     return TAMIS_OK;
 }
