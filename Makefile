@@ -1,13 +1,13 @@
 # Makefile — the two commands of tamis, and a few more. CMake does the real work.
 #   make run    install deps, build, generate a sample, import, ingest, print stats
-#   make test   install deps, build (normal, ASan+UBSan, fuzz) and run every test
+#   make test   install deps, build (normal, ASan+UBSan, TSan, fuzz) and run every test
 #   make build  build/tamis          make bench  run the benchmarks (not part of test)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DATA ?= ./tamis-data
 SAMPLE ?= ./tamis-sample
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build build-asan build-fuzz run test test-unit test-asan test-fuzz bench clean
+.PHONY: all deps build build-asan build-tsan build-fuzz run test test-unit test-asan test-tsan test-fuzz bench clean
 
 all: build
 
@@ -21,6 +21,10 @@ build: deps
 build-asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTAMIS_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
+
+build-tsan: deps
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAMIS_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target tamis
 
 build-fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DTAMIS_FUZZ=ON \
@@ -40,13 +44,17 @@ test-unit: build
 test-asan: build-asan
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
+# The end-to-end tests again with a ThreadSanitizer build of the binary.
+test-tsan: build-tsan
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L e2e -j $(JOBS)
+
 test-fuzz: build-fuzz
 	cd build-fuzz && ctest --output-on-failure -L fuzz -j $(JOBS)
 
-test: test-unit test-asan test-fuzz
+test: test-unit test-asan test-tsan test-fuzz
 
 bench: build
 	bash bench/ingest.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz
