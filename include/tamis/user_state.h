@@ -62,14 +62,26 @@ static inline uint32_t tamis_hc_hour(const tamis_hour_count *h) { return (uint32
 static inline uint8_t tamis_hc_platform(const tamis_hour_count *h) { return (uint8_t)(h->key >> 8); }
 static inline uint8_t tamis_hc_kind(const tamis_hour_count *h) { return (uint8_t)h->key; }
 
+#define TAMIS_FACET_INLINE_KEY 24 /* keys shorter than this live inside the facet */
+
 typedef struct tamis_facet {
     uint8_t type, platform, kind;
     uint8_t key_len;
-    char *key;          /* NUL-terminated, key_len bytes; owned when key_len > 0 */
     uint32_t count;
     int64_t value_micros; /* sum of `value` in millionths */
     int64_t first_ms, last_ms;
+    union {
+        char small[TAMIS_FACET_INLINE_KEY]; /* key_len < TAMIS_FACET_INLINE_KEY */
+        char *heap;                         /* otherwise: owned */
+    } key;
 } tamis_facet;
+
+/* The facet's key, NUL-terminated, key_len bytes. Valid while the facet is unchanged
+ * (facets move when the array changes: do not keep the pointer across an apply). */
+static inline const char *tamis_facet_key(const tamis_facet *f)
+{
+    return f->key_len < TAMIS_FACET_INLINE_KEY ? f->key.small : f->key.heap;
+}
 
 typedef struct tamis_failure {
     int64_t ts_ms;

@@ -123,11 +123,12 @@ static json_t *facets_json(const tamis_store *s, const tamis_user_state *st)
         const tamis_facet *f = &st->facets[i];
         const char *kind = f->kind == TAMIS_KIND_ANY ? "*" : tamis_kind_name(f->kind);
         json_t *o = json_pack("{s:s,s:s,s:s,s:s%,s:I,s:o,s:o}", "type", tamis_facet_type_name(f->type), "platform",
-                              pname(s, f->platform), "kind", kind, "key", f->key, (size_t)f->key_len, "count",
+                              pname(s, f->platform), "kind", kind, "key", tamis_facet_key(f), (size_t)f->key_len, "count",
                               (json_int_t)f->count, "first", iso(f->first_ms), "last", iso(f->last_ms));
         if (f->value_micros != 0)
             json_object_set_new(o, "value", json_real((double)f->value_micros / 1e6));
-        snprintf(items[i].sort, sizeof items[i].sort, "%02d %s %s %s", f->type, pname(s, f->platform), kind, f->key);
+        snprintf(items[i].sort, sizeof items[i].sort, "%02d %s %s %s", f->type, pname(s, f->platform), kind,
+                 tamis_facet_key(f));
         items[i].v = o;
     }
     return sorted_array(items, st->n_facets);

@@ -397,8 +397,9 @@ static int add_event(tamis_ingest *ing, const tamis_event *ev, tamis_error *err)
         if (!v->len)
             continue;
         b->refs = tamis_grow(b->refs, sizeof *b->refs, &b->cap_refs, b->n_refs + 1);
-        b->refs[b->n_refs].field = string_fields[i];
-        b->refs[b->n_refs].id = ingest_batch_string(b, v->ptr, v->len);
+        b->refs[b->n_refs].field = (uint16_t)string_fields[i];
+        b->refs[b->n_refs].len = (uint16_t)v->len; /* the parser caps fields at TAMIS_MAX_FIELD_BYTES */
+        b->refs[b->n_refs].off = ingest_batch_bytes(b, v->ptr, v->len);
         b->n_refs++;
         be->n_str++;
     }

@@ -357,8 +357,8 @@ static void fill_state_event(const ingest_batch *b, const batch_event *be, tamis
     se->id_hash = be->id_hash;
     for (uint32_t r = 0; r < be->n_str; r++) {
         const str_ref *ref = &b->refs[be->str_first + r];
-        uint32_t len;
-        const char *s = ingest_batch_str(b, ref->id, &len);
+        uint32_t len = ref->len;
+        const char *s = (const char *)b->str_bytes.buf + ref->off;
         switch (ref->field) {
         case TAMIS_FIELD_GROUP: se->group = s; se->group_len = len; break;
         case TAMIS_FIELD_DEVICE: se->device = s; se->device_len = len; break;
@@ -450,12 +450,16 @@ static int apply_events(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tami
         /* Strings and the coming users' states are scattered over the heap: fetch
          * them in stages ahead of use (entry, then its state, then its arrays), so
          * that no prefetch has to wait for a miss of its own. */
-        if (i + 3 * PREFETCH_AHEAD < b->n_events)
-            __builtin_prefetch(&ing->entries[ing->grouped[i + 3 * PREFETCH_AHEAD].entry]);
+        if (i + 3 * PREFETCH_AHEAD < b->n_events) {
+            const batch_event *ahead = &ing->grouped[i + 3 * PREFETCH_AHEAD];
+            __builtin_prefetch(&ing->entries[ahead->entry]);
+            __builtin_prefetch(&b->refs[ahead->str_first]);
+        }
         if (i + 2 * PREFETCH_AHEAD < b->n_events) {
             const batch_event *ahead = &ing->grouped[i + 2 * PREFETCH_AHEAD];
-            __builtin_prefetch(&b->refs[ahead->str_first]);
             __builtin_prefetch(ing->entries[ahead->entry].st);
+            if (ahead->n_str)
+                __builtin_prefetch(b->str_bytes.buf + b->refs[ahead->str_first].off);
         }
         if (i + PREFETCH_AHEAD < b->n_events)
             prefetch_state(ing->entries[ing->grouped[i + PREFETCH_AHEAD].entry].st);

@@ -53,3 +53,10 @@ uint32_t ingest_batch_string(ingest_batch *b, const char *s, size_t len)
     b->n_strings++;
     return id;
 }
+
+uint32_t ingest_batch_bytes(ingest_batch *b, const char *s, size_t len)
+{
+    uint32_t off = (uint32_t)b->str_bytes.len;
+    tamis_put_bytes(&b->str_bytes, s, len);
+    return off;
+}

@@ -37,8 +37,8 @@
  * others instead of waiting. */
 #define TAMIS_PIPELINE_DEPTH 6
 
-/* One parsed event. Strings (group, device, ...) are ids into the batch's string
- * table, listed in refs[str_first .. str_first + n_str). */
+/* One parsed event. Its strings (group, device, ...) are listed in
+ * refs[str_first .. str_first + n_str), pointing into the batch's string bytes. */
 typedef struct batch_event {
     int64_t ts_ms;
     int64_t value_micros;
@@ -52,8 +52,9 @@ typedef struct batch_event {
 } batch_event;
 
 typedef struct str_ref {
-    uint32_t field; /* tamis_field */
-    uint32_t id;    /* batch string id */
+    uint32_t off;   /* the string's bytes: str_bytes[off .. off + len) */
+    uint16_t len;   /* <= TAMIS_MAX_FIELD_BYTES */
+    uint16_t field; /* tamis_field */
 } str_ref;
 
 /* An entry first seen in this batch: a user key, or a platform identity. */
@@ -170,6 +171,8 @@ void ingest_batch_init(ingest_batch *b);
 void ingest_batch_reset(ingest_batch *b);
 void ingest_batch_free(ingest_batch *b);
 uint32_t ingest_batch_string(ingest_batch *b, const char *s, size_t len);
+/* Appends bytes to the batch's string bytes; returns their offset. */
+uint32_t ingest_batch_bytes(ingest_batch *b, const char *s, size_t len);
 static inline const char *ingest_batch_str(const ingest_batch *b, uint32_t id, uint32_t *len)
 {
     *len = b->str_len[id];

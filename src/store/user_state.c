@@ -26,17 +26,25 @@ const char *tamis_facet_type_name(int type)
     return (type >= 0 && type < TAMIS_FACET__COUNT) ? facet_type_names[type] : "?";
 }
 
-/* Most facets (one per platform and kind) have an empty key: they share one constant
- * empty string instead of a heap allocation each. */
-static char *facet_key_dup(const char *key, size_t len)
+/* Sets a new facet's key: short keys (most: campaign ids, countries, device ids)
+ * live inside the facet, so the facet array needs no allocation per key and encoding
+ * reads no scattered memory. */
+static void facet_key_set(tamis_facet *f, const char *key, size_t len)
 {
-    return len ? tamis_strndup(key, len) : (char *)"";
+    f->key_len = (uint8_t)len;
+    if (len < TAMIS_FACET_INLINE_KEY) {
+        if (len)
+            memcpy(f->key.small, key, len);
+        f->key.small[len] = '\0';
+    } else {
+        f->key.heap = tamis_strndup(key, len);
+    }
 }
 
 static void facet_key_free(tamis_facet *f)
 {
-    if (f->key_len)
-        tamis_free(f->key);
+    if (f->key_len >= TAMIS_FACET_INLINE_KEY)
+        tamis_free(f->key.heap);
 }
 
 void tamis_user_state_init(tamis_user_state *st)
@@ -118,7 +126,7 @@ static int facet_cmp(uint8_t type, uint8_t platform, uint8_t kind, const char *k
     if (kind != f->kind)
         return kind < f->kind ? -1 : 1;
     n = key_len < f->key_len ? key_len : f->key_len;
-    c = n ? memcmp(key, f->key, n) : 0;
+    c = n ? memcmp(key, tamis_facet_key(f), n) : 0;
     if (c)
         return c;
     return key_len == f->key_len ? 0 : (key_len < f->key_len ? -1 : 1);
@@ -206,8 +214,7 @@ static void facet_add(tamis_user_state *st, uint8_t type, uint8_t platform, uint
     f->type = type;
     f->platform = platform;
     f->kind = kind;
-    f->key_len = (uint8_t)key_len;
-    f->key = facet_key_dup(key, key_len);
+    facet_key_set(f, key, key_len);
     f->count = count;
     f->value_micros = value_micros;
     f->first_ms = first_ms;
@@ -407,7 +414,7 @@ void tamis_user_state_merge(tamis_user_state *dst, const tamis_user_state *src, 
         hours_add(dst, src->hours[i].key, src->hours[i].count, src->hours[i].value_micros);
     for (size_t i = 0; i < src->n_facets; i++) {
         const tamis_facet *f = &src->facets[i];
-        facet_add(dst, f->type, f->platform, f->kind, f->key, f->key_len, f->count, f->value_micros,
+        facet_add(dst, f->type, f->platform, f->kind, tamis_facet_key(f), f->key_len, f->count, f->value_micros,
                   f->first_ms, f->last_ms);
     }
     for (size_t i = 0; i < src->n_failures; i++) {
@@ -537,7 +544,7 @@ void tamis_user_state_encode(tamis_user_state *st, uint32_t retention_days, uint
         *o++ = f->platform;
         *o++ = f->kind;
         o = w_varint(o, f->key_len);
-        o = w_bytes(o, f->key, f->key_len);
+        o = w_bytes(o, tamis_facet_key(f), f->key_len);
         o = w_varint(o, f->count);
         if (has_value)
             o = w_svarint(o, f->value_micros);
@@ -624,8 +631,7 @@ int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len
         f->platform = tamis_get_u8(&r);
         f->kind = tamis_get_u8(&r);
         key = tamis_get_str(&r, &key_len, TAMIS_MAX_FACET_KEY_BYTES);
-        f->key = facet_key_dup(key, key_len);
-        f->key_len = (uint8_t)key_len;
+        facet_key_set(f, key, key_len);
         f->count = (uint32_t)tamis_get_varint(&r);
         f->value_micros = (type & HOUR_FLAG_VALUE) ? tamis_get_svarint(&r) : 0;
         f->first_ms = st->first_ms + tamis_get_svarint(&r);
