@@ -44,12 +44,28 @@ static inline void prefetch_state(const tamis_user_state *st)
 static apply_entry *entry_slot(tamis_ingest *ing, uint32_t idx)
 {
     if (idx >= ing->n_applied_entries) {
-        ing->entries = tamis_grow(ing->entries, sizeof *ing->entries, &ing->cap_entries, (size_t)idx + 1);
-        memset(&ing->entries[ing->n_applied_entries], 0,
-               ((size_t)idx + 1 - ing->n_applied_entries) * sizeof *ing->entries);
-        ing->n_applied_entries = (size_t)idx + 1;
+        size_t n = (size_t)idx + 1, old = ing->n_applied_entries;
+        ing->entries = tamis_grow(ing->entries, sizeof *ing->entries, &ing->cap_entries, n);
+        ing->target_of = tamis_grow(ing->target_of, sizeof *ing->target_of, &ing->cap_target_of, n);
+        ing->has_state = tamis_grow(ing->has_state, sizeof *ing->has_state, &ing->cap_has_state, n);
+        memset(&ing->entries[old], 0, (n - old) * sizeof *ing->entries);
+        for (size_t i = old; i < n; i++)
+            ing->target_of[i] = (uint32_t)i;
+        memset(&ing->has_state[old], 0, n - old);
+        ing->n_applied_entries = n;
     }
     return &ing->entries[idx];
+}
+
+/* Gives entry idx an empty state (the caller loads it). */
+static tamis_user_state *new_state(tamis_ingest *ing, uint32_t idx)
+{
+    apply_entry *e = &ing->entries[idx];
+    e->st = tamis_malloc(sizeof *e->st);
+    tamis_user_state_init(e->st);
+    ing->has_state[idx] = 1;
+    ing->n_loaded++;
+    return e->st;
 }
 
 /* Adds an identity to the stored contact of uid (flagging placeholders) and maps it. */
@@ -127,9 +143,9 @@ static int resolve_new_entry(tamis_ingest *ing, tamis_txn *txn, const ingest_bat
     }
     owner = ing->entry_of_uid[uid];
     if (owner != NO_ENTRY) {
-        e->target = owner; /* the same user reached by key and by identity */
+        ing->target_of[ne->entry] = owner; /* the same user reached by key and by identity */
     } else {
-        e->target = ne->entry;
+        ing->target_of[ne->entry] = ne->entry;
         ing->entry_of_uid[uid] = ne->entry;
     }
     return TAMIS_OK;
@@ -141,9 +157,7 @@ static int ensure_state(tamis_ingest *ing, tamis_txn *txn, uint32_t idx, tamis_e
     apply_entry *e = &ing->entries[idx];
     if (e->st)
         return TAMIS_OK;
-    e->st = tamis_malloc(sizeof *e->st);
-    tamis_user_state_init(e->st);
-    ing->n_loaded++;
+    new_state(ing, idx);
     return e->is_new ? TAMIS_OK : tamis_activity_get(txn, e->uid, e->st, err);
 }
 
@@ -215,13 +229,14 @@ static int take_over_placeholder(tamis_ingest *ing, tamis_txn *txn, uint32_t lea
             tamis_user_state_free(o->st);
             tamis_free(o->st);
             o->st = NULL;
+            ing->has_state[owner] = 0;
             ing->n_loaded--;
         }
         o->dirty = false; /* flush skips it: the user is gone */
         /* Every entry that pointed at the placeholder now points at the learner. */
         for (size_t i = 0; i < ing->n_applied_entries; i++)
-            if (ing->entries[i].target == owner)
-                ing->entries[i].target = learner;
+            if (ing->target_of[i] == owner)
+                ing->target_of[i] = learner;
         ing->entry_of_uid[owner_uid] = NO_ENTRY;
     }
     tamis_strmap_put(ing->gone_uids, &owner_uid, sizeof owner_uid, 1);
@@ -308,7 +323,7 @@ static int resolve(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tamis_err
         const learn_req *lr = &b->learns[l];
         uint32_t len, uid;
         const char *pid = ingest_batch_str(b, lr->pid, &len);
-        uint32_t learner = ing->entries[lr->entry].target;
+        uint32_t learner = ing->target_of[lr->entry];
         rc = tamis_identity_lookup(txn, lr->platform, pid, len, &uid, err);
         if (rc == TAMIS_ENOTFOUND)
             rc = contact_add_identity(ing, txn, ing->entries[learner].uid, lr->platform, pid, len, false, err);
@@ -324,7 +339,8 @@ static int resolve(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tamis_err
 }
 
 /* Counting sort of the batch's events by entry, copying them into ing->grouped: user
- * by user, in file order within a user. Reading them back is then sequential. */
+ * by user, in file order within a user. The copy's scattered writes cost less than
+ * reading scattered events back later. */
 static void group_by_user(tamis_ingest *ing, const ingest_batch *b)
 {
     size_t n_entries = ing->n_applied_entries;
@@ -406,12 +422,11 @@ static int load_states(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b,
 
     for (size_t i = 0; i < b->n_events; i++) {
         uint32_t t = b->events[i].entry;
-        apply_entry *e = &ing->entries[t];
-        if (e->st)
+        apply_entry *e;
+        if (ing->has_state[t])
             continue;
-        e->st = tamis_malloc(sizeof *e->st);
-        tamis_user_state_init(e->st);
-        ing->n_loaded++;
+        new_state(ing, t);
+        e = &ing->entries[t];
         if (!e->is_new) {
             need = tamis_grow(need, sizeof *need, &cap, n + 1);
             need[n++] = t;
@@ -439,7 +454,7 @@ static int apply_events(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tami
 
     /* From here on an event names the entry that holds its user's state. */
     for (size_t i = 0; i < b->n_events; i++)
-        b->events[i].entry = ing->entries[b->events[i].entry].target;
+        b->events[i].entry = ing->target_of[b->events[i].entry];
     if ((rc = load_states(ing, txn, b, err)) != 0)
         return rc;
     group_by_user(ing, b);
@@ -448,8 +463,8 @@ static int apply_events(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tami
         uint32_t t = be->entry;
         tamis_state_event se;
         /* Strings and the coming users' states are scattered over the heap: fetch
-         * them in stages ahead of use (entry, then its state, then its arrays), so
-         * that no prefetch has to wait for a miss of its own. */
+         * them in stages ahead of use (entry and string refs; state and string bytes;
+         * the state's arrays), so that no prefetch waits on a miss of its own. */
         if (i + 3 * PREFETCH_AHEAD < b->n_events) {
             const batch_event *ahead = &ing->grouped[i + 3 * PREFETCH_AHEAD];
             __builtin_prefetch(&ing->entries[ahead->entry]);
@@ -585,12 +600,14 @@ static int write_counters(tamis_ingest *ing, tamis_txn *txn, tamis_error *err)
     return TAMIS_OK;
 }
 
-static void drop_state(apply_entry *e)
+static void drop_state(tamis_ingest *ing, uint32_t idx)
 {
+    apply_entry *e = &ing->entries[idx];
     if (e->st) {
         tamis_user_state_free(e->st);
         tamis_free(e->st);
         e->st = NULL;
+        ing->has_state[idx] = 0;
     }
 }
 
@@ -600,7 +617,7 @@ static void trim_cache(tamis_ingest *ing)
     if (ing->n_loaded <= TAMIS_INGEST_CACHE_USERS)
         return;
     for (size_t i = 0; i < ing->n_applied_entries; i++)
-        drop_state(&ing->entries[i]);
+        drop_state(ing, (uint32_t)i);
     ing->n_loaded = 0;
 }
 
@@ -685,13 +702,15 @@ fail:
 void ingest_apply_free(tamis_ingest *ing)
 {
     for (size_t i = 0; i < ing->n_applied_entries; i++)
-        drop_state(&ing->entries[i]);
+        drop_state(ing, (uint32_t)i);
     tamis_free(ing->entries);
+    tamis_free(ing->target_of);
+    tamis_free(ing->has_state);
+    tamis_free(ing->grouped);
     tamis_free(ing->scratch);
     tamis_free(ing->radix_counts);
     tamis_free(ing->entry_of_uid);
     tamis_free(ing->dirty);
-    tamis_free(ing->grouped);
     tamis_free(ing->counts);
     tamis_free(ing->encode_buf.buf);
 }

@@ -110,7 +110,6 @@ struct file_run {
 /* Apply-side view of one entry: small, because the counting sort touches one per event. */
 typedef struct apply_entry {
     uint32_t uid;
-    uint32_t target;        /* the entry holding this user's state (itself unless aliased) */
     tamis_user_state *st;   /* NULL until loaded (owned) */
     bool dirty, is_new;
 } apply_entry;
@@ -138,10 +137,15 @@ struct tamis_ingest {
 
     /* apply side */
     apply_entry *entries; size_t cap_entries, n_applied_entries;
+    /* Per entry, in dense arrays that the per-event loops can afford to touch at
+     * random: the entry holding the user's state (itself unless the same user was
+     * reached by key and by identity), and whether it holds a loaded state. */
+    uint32_t *target_of; size_t cap_target_of;
+    uint8_t *has_state; size_t cap_has_state;
+    batch_event *grouped; size_t cap_grouped; /* the batch's events, user by user */
     uint32_t *entry_of_uid;     /* uid -> entry (NO_ENTRY if none); uids are dense */
     size_t cap_uids;
     uint32_t *dirty; size_t n_dirty, cap_dirty;
-    batch_event *grouped; size_t cap_grouped; /* the batch's events, user by user */
     uint32_t *counts; size_t cap_counts;
     uint32_t *scratch; size_t cap_scratch;   /* radix sort buffers */
     uint32_t *radix_counts;                  /* 65537 counters */
