@@ -405,17 +405,22 @@ int tamis_user_delete(tamis_txn *t, uint32_t uid, tamis_error *err)
     return TAMIS_OK;
 }
 
-int tamis_activity_get(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_error *err)
+/* Decodes the result of an activity lookup: absent means an empty state. */
+static int decode_activity(int rc, const MDB_val *v, tamis_user_state *st, tamis_error *err)
 {
-    MDB_val k = {4, &uid}, v;
-    int rc = mdb_get(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v);
     if (rc == MDB_NOTFOUND) {
         tamis_user_state_init(st);
         return TAMIS_OK;
     }
     if (rc)
         return store_lmdb_error(err, rc, "read activity");
-    return tamis_user_state_decode(st, v.mv_data, v.mv_size, err);
+    return tamis_user_state_decode(st, v->mv_data, v->mv_size, err);
+}
+
+int tamis_activity_get(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_error *err)
+{
+    MDB_val k = {4, &uid}, v;
+    return decode_activity(mdb_get(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v), &v, st, err);
 }
 
 int tamis_activity_put(tamis_txn *t, uint32_t uid, const void *data, size_t len, bool append, tamis_error *err)
@@ -445,14 +450,7 @@ int tamis_activity_cursor_open(tamis_txn *t, tamis_activity_cursor **out, tamis_
 int tamis_activity_cursor_get(tamis_activity_cursor *c, uint32_t uid, tamis_user_state *st, tamis_error *err)
 {
     MDB_val k = {4, &uid}, v;
-    int rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY);
-    if (rc == MDB_NOTFOUND) {
-        tamis_user_state_init(st);
-        return TAMIS_OK;
-    }
-    if (rc)
-        return store_lmdb_error(err, rc, "read activity");
-    return tamis_user_state_decode(st, v.mv_data, v.mv_size, err);
+    return decode_activity(mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY), &v, st, err);
 }
 
 int tamis_activity_cursor_put(tamis_activity_cursor *c, uint32_t uid, const void *data, size_t len, tamis_error *err)
