@@ -19,6 +19,10 @@ void *tamis_grow(void *ptr, size_t elem_size, size_t *cap, size_t need);
  * Linux it is 2 MiB-aligned and advised to use transparent huge pages, which spares
  * a TLB miss on most lookups. Freed with tamis_free(). */
 void *tamis_calloc_large(size_t count, size_t size);
+/* tamis_grow for big arrays filled in order (ingest's span): beyond 2 MiB the array is
+ * 2 MiB-aligned and advised to use transparent huge pages, so that filling it takes
+ * one page fault per 2 MiB instead of per 4 KiB. Its contents are not zeroed. */
+void *tamis_grow_large(void *ptr, size_t elem_size, size_t *cap, size_t need);
 char *tamis_strndup(const char *s, size_t len);
 char *tamis_strdup(const char *s);
 void tamis_free(void *ptr);

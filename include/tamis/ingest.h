@@ -2,9 +2,10 @@
  *
  * The path of one record: reader.h cuts it from the (decompressed) bytes, event.h
  * parses it, the user is resolved (user key, or platform + platform_id through the
- * identity map), user_state.h applies it to the user's in-memory state, and at the end
- * of each batch the touched states are encoded and written in one LMDB transaction
- * together with the counters and the file's ledger entry (offset, line). A crash at
+ * identity map) and the event is kept in memory until the batch commits; then each
+ * touched user's stored state is read, gets its events (user_state.h), and is written
+ * back, in one LMDB transaction together with the counters and the file's ledger
+ * entry (offset, line). A crash at
  * any moment therefore leaves the store at the end of some batch, and running the same
  * command again resumes after it. A file whose bytes were fully ingested before (same
  * XXH3-128) is skipped. stdin has no ledger: re-feeding it relies on event ids.
@@ -26,7 +27,6 @@
 
 #define TAMIS_DEFAULT_BATCH_EVENTS 8000000 /* events per committed batch */
 #define TAMIS_PIPELINE_EVENTS 500000       /* events per hand-off between the two threads */
-#define TAMIS_INGEST_CACHE_USERS 4000000   /* states kept in memory between batches */
 #define TAMIS_REJECTS_SHOWN 10             /* rejects also echoed to stderr */
 
 typedef struct tamis_ingest_options {
@@ -38,6 +38,11 @@ typedef struct tamis_ingest_options {
     bool progress;              /* draw a progress bar on stderr */
     FILE *messages;             /* warnings and echoed rejects (stderr); NULL: silent */
     FILE *trace;                /* per-batch timings (TAMIS_TRACE); NULL: none */
+    uint64_t input_bytes_hint;  /* bytes the session will read, if known (0: unknown).
+                                   When it suggests at least as many records as the
+                                   store has users, every user key is read into memory
+                                   up front: one sequential scan instead of a B-tree
+                                   lookup per distinct user. */
 } tamis_ingest_options;
 
 typedef struct tamis_ingest_summary {

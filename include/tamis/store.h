@@ -103,6 +103,8 @@ int tamis_activity_put(tamis_txn *t, uint32_t uid, const void *data, size_t len,
  * uid order (ingest): LMDB skips the B-tree descent when the next key lies on the
  * page the cursor is on. Valid until its transaction ends; close it before that. */
 typedef struct tamis_activity_cursor tamis_activity_cursor;
+/* cursor_get replaces the contents of st, which must be initialised, reusing its
+ * arrays (empty if the user has no activity yet). */
 int tamis_activity_cursor_open(tamis_txn *t, tamis_activity_cursor **out, tamis_error *err) TAMIS_WUR;
 int tamis_activity_cursor_get(tamis_activity_cursor *c, uint32_t uid, tamis_user_state *st,
                               tamis_error *err) TAMIS_WUR;
@@ -114,6 +116,9 @@ void tamis_activity_cursor_close(tamis_activity_cursor *c);
  * returns non-zero (which is then returned). key is borrowed for the call. */
 typedef int (*tamis_user_visit_fn)(void *ctx, uint32_t uid, const char *key, size_t key_len);
 int tamis_users_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_error *err) TAMIS_WUR;
+/* The same over the key index, in key order, without decoding contact records: the
+ * cheap way to read every (key, uid) pair. */
+int tamis_user_keys_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_error *err) TAMIS_WUR;
 
 /* ---- platforms and identities --------------------------------------------------- */
 

@@ -131,6 +131,9 @@ typedef enum tamis_apply_result {
 
 void tamis_user_state_init(tamis_user_state *st);
 void tamis_user_state_free(tamis_user_state *st);   /* frees contents, leaves st empty */
+/* Empties st but keeps its arrays for reuse (a state reused for many users allocates
+ * only when one outgrows all before it). Free it with tamis_user_state_free. */
+void tamis_user_state_clear(tamis_user_state *st);
 
 /* Applies one event. retention_days bounds the hour log, failures, recent timestamps
  * and ids relative to the user's newest event. Never fails on valid input. */
@@ -154,6 +157,10 @@ void tamis_user_state_encode(tamis_user_state *st, uint32_t retention_days,
  * on malformed bytes, leaving st empty. */
 int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len,
                             tamis_error *err) TAMIS_WUR;
+/* The same into an initialised st whose contents it replaces, reusing its arrays.
+ * On TAMIS_ECORRUPT st is left empty (still owning its arrays). */
+int tamis_user_state_decode_reuse(tamis_user_state *st, const uint8_t *buf, size_t len,
+                                  tamis_error *err) TAMIS_WUR;
 
 /* Consecutive failures on platform newer than the last delivered/read/reply/click on it
  * (capped at TAMIS_FAILURES_PER_PLATFORM), and the newest failure's reason (or NULL). */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "tamis/ingest.h"
@@ -142,6 +143,11 @@ int tamis_cmd_ingest(const tamis_cli *cli, int argc, char **argv)
         }
         if (rc)
             goto out;
+    }
+    for (int i = optind; i < argc; i++) {
+        struct stat sb;
+        if (strcmp(argv[i], "-") != 0 && stat(argv[i], &sb) == 0 && S_ISREG(sb.st_mode))
+            opts.input_bytes_hint += (uint64_t)sb.st_size;
     }
     if ((rc = tamis_ingest_new(store, &opts, &ing, &err)) != 0)
         goto out;

@@ -22,6 +22,10 @@
 #include "tamis/reader.h"
 
 #define PROGRESS_EVERY 65536 /* records between progress updates */
+/* by_key values with this bit hold a preloaded uid: the key exists in the store but
+ * has no entry yet. Without it they are entry numbers. */
+#define PRELOADED_UID 0x80000000u
+#define PRELOAD_BYTES_PER_RECORD 40 /* a generous guess at the smallest record size */
 
 static double now_seconds(void)
 {
@@ -128,6 +132,29 @@ static int hand_off(tamis_ingest *ing, tamis_error *err)
     return TAMIS_OK;
 }
 
+static int preload_one(void *ctx, uint32_t uid, const char *key, size_t len)
+{
+    tamis_ingest *ing = ctx;
+    if (uid & PRELOADED_UID)
+        return 1; /* uids this large do not fit the flag: fall back to lookups */
+    tamis_strmap_put(ing->by_key, key, len, uid | PRELOADED_UID);
+    return 0;
+}
+
+/* Reads every user key into by_key. Afterwards a key missing from by_key is missing
+ * from the store too (the store is locked for this session), so the parse side
+ * needs no B-tree lookup per new user. */
+static void preload_keys(tamis_ingest *ing, tamis_txn *t)
+{
+    tamis_error ignored;
+    if (tamis_user_keys_foreach(t, preload_one, ing, &ignored) == TAMIS_OK) {
+        ing->keys_preloaded = true;
+        return;
+    }
+    tamis_strmap_free(ing->by_key); /* partly loaded: start over without */
+    ing->by_key = tamis_strmap_new();
+}
+
 int tamis_ingest_new(tamis_store *store, const tamis_ingest_options *opts, tamis_ingest **out, tamis_error *err)
 {
     tamis_ingest *ing = tamis_calloc(1, sizeof *ing);
@@ -150,13 +177,17 @@ int tamis_ingest_new(tamis_store *store, const tamis_ingest_options *opts, tamis
         }
     }
     {
-        /* Size the key map for the users the store already has. */
+        /* Size the key map for the users the store already has, and read them all if
+         * the input looks big enough to meet most of them. */
         tamis_txn *t;
         tamis_store_counts c;
-        tamis_error ignored; /* only a size hint: a failure here costs rehashes, nothing else */
+        tamis_error ignored; /* a size hint and a shortcut: failure costs speed only */
         if (tamis_txn_begin(store, false, &t, &ignored) == TAMIS_OK) {
-            if (tamis_store_counts_get(t, &c, &ignored) == TAMIS_OK)
+            if (tamis_store_counts_get(t, &c, &ignored) == TAMIS_OK) {
                 tamis_strmap_reserve(ing->by_key, (size_t)c.users);
+                if (c.users && c.users <= opts->input_bytes_hint / PRELOAD_BYTES_PER_RECORD)
+                    preload_keys(ing, t);
+            }
             tamis_txn_abort(t);
         }
     }
@@ -305,12 +336,28 @@ static uint32_t new_entry_for(tamis_ingest *ing, ingest_batch *b, const char *s,
     /* Look keys and identities up here, in a read snapshot, to take work off the apply
      * side. "Not found" is left to the apply side, which sees the newest state; a
      * found uid stays right unless the apply side took that placeholder over since. */
-    if (!ing->peek)
+    if (!ing->peek || (!is_identity && ing->keys_preloaded))
         ne->known = false;
     else if (is_identity)
         ne->known = tamis_identity_lookup(ing->peek, platform, s, len, &ne->uid, &ignored) == TAMIS_OK;
     else
         ne->known = tamis_user_lookup(ing->peek, s, len, &ne->uid, &ignored) == TAMIS_OK;
+    return ne->entry;
+}
+
+/* A new entry for a user key found among the preloaded keys. */
+static uint32_t new_known_entry(tamis_ingest *ing, ingest_batch *b, const char *s, size_t len, uint8_t platform,
+                                uint32_t uid)
+{
+    new_entry *ne;
+    b->new_entries = tamis_grow(b->new_entries, sizeof *b->new_entries, &b->cap_new, b->n_new + 1);
+    ne = &b->new_entries[b->n_new++];
+    ne->entry = ing->n_entries++;
+    ne->str = ingest_batch_string(b, s, len);
+    ne->platform = platform;
+    ne->is_identity = false;
+    ne->known = true;
+    ne->uid = uid;
     return ne->entry;
 }
 
@@ -329,9 +376,15 @@ static int subject(tamis_ingest *ing, ingest_batch *b, const tamis_event *ev, ui
         memcpy(mkey + 1, pid->ptr, pid->len);
         mlen = pid->len + 1;
     }
+    if (ing->n_entries >= PRELOADED_UID)
+        return tamis_error_set(err, TAMIS_ELIMIT, "more than %u distinct users in one ingest session", PRELOADED_UID);
     if (user->len) {
         if (!tamis_strmap_get(ing->by_key, user->ptr, user->len, entry)) {
             *entry = new_entry_for(ing, b, user->ptr, user->len, platform, false);
+            tamis_strmap_put(ing->by_key, user->ptr, user->len, *entry);
+        } else if (*entry & PRELOADED_UID) {
+            uint32_t uid = *entry & ~PRELOADED_UID;
+            *entry = new_known_entry(ing, b, user->ptr, user->len, platform, uid);
             tamis_strmap_put(ing->by_key, user->ptr, user->len, *entry);
         }
         if (pid->len && ev->text[TAMIS_FIELD_PLATFORM].len && !tamis_strmap_get(ing->learned, mkey, mlen, NULL)) {

@@ -1,11 +1,11 @@
-/* ingest_apply.c — the apply side of an ingest session (see ingest_session.h): one
- * batch in, one committed LMDB transaction out.
+/* ingest_apply.c — the apply side of an ingest session (see ingest_session.h): batches
+ * in, committed LMDB transactions out.
  *
  * Order of work per batch: intern new platforms, resolve new entries to uids (users
- * and placeholder users are created here), record learned identities, group the
- * events by user with a counting sort, apply each user's events to its state, then
- * write rejects / raw archive (fsynced), the touched states in ascending uid order,
- * the counters and the ledger entry, and commit. */
+ * and placeholder users are created here), record learned identities (taking over
+ * placeholders), append the events to the span and the rejects / raw archive to their
+ * files. At a commit: fsync those files, flush the span (ingest_flush.c), write the
+ * counters and the ledger entry, and commit. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +21,8 @@
 #include "tamis/limits.h"
 
 #define RAW_ZSTD_LEVEL 3
-#define PREFETCH_AHEAD 4 /* items per prefetch stage in loops over scattered memory */
+#define SPAN_PRESIZE_MAX ((size_t)16 << 20) /* events the span reserves room for up front */
+#define SPAN_BYTES_PER_RECORD 40              /* a generous guess at the smallest record */
 
 static double mono(void)
 {
@@ -30,42 +31,18 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Fetches the arrays of a state whose struct is (hopefully) already in cache. */
-static inline void prefetch_state(const tamis_user_state *st)
-{
-    if (!st)
-        return;
-    __builtin_prefetch(st->hours ? &st->hours[st->n_hours ? st->n_hours - 1 : 0] : NULL);
-    __builtin_prefetch(st->facets);
-    __builtin_prefetch(st->ids);
-    __builtin_prefetch(st->recent);
-}
-
 static apply_entry *entry_slot(tamis_ingest *ing, uint32_t idx)
 {
     if (idx >= ing->n_applied_entries) {
         size_t n = (size_t)idx + 1, old = ing->n_applied_entries;
         ing->entries = tamis_grow(ing->entries, sizeof *ing->entries, &ing->cap_entries, n);
         ing->target_of = tamis_grow(ing->target_of, sizeof *ing->target_of, &ing->cap_target_of, n);
-        ing->has_state = tamis_grow(ing->has_state, sizeof *ing->has_state, &ing->cap_has_state, n);
         memset(&ing->entries[old], 0, (n - old) * sizeof *ing->entries);
         for (size_t i = old; i < n; i++)
             ing->target_of[i] = (uint32_t)i;
-        memset(&ing->has_state[old], 0, n - old);
         ing->n_applied_entries = n;
     }
     return &ing->entries[idx];
-}
-
-/* Gives entry idx an empty state (the caller loads it). */
-static tamis_user_state *new_state(tamis_ingest *ing, uint32_t idx)
-{
-    apply_entry *e = &ing->entries[idx];
-    e->st = tamis_malloc(sizeof *e->st);
-    tamis_user_state_init(e->st);
-    ing->has_state[idx] = 1;
-    ing->n_loaded++;
-    return e->st;
 }
 
 /* Adds an identity to the stored contact of uid (flagging placeholders) and maps it. */
@@ -151,25 +128,6 @@ static int resolve_new_entry(tamis_ingest *ing, tamis_txn *txn, const ingest_bat
     return TAMIS_OK;
 }
 
-/* Makes sure entry idx holds its user's state (loading it from the store). */
-static int ensure_state(tamis_ingest *ing, tamis_txn *txn, uint32_t idx, tamis_error *err)
-{
-    apply_entry *e = &ing->entries[idx];
-    if (e->st)
-        return TAMIS_OK;
-    new_state(ing, idx);
-    return e->is_new ? TAMIS_OK : tamis_activity_get(txn, e->uid, e->st, err);
-}
-
-static void mark_dirty(tamis_ingest *ing, uint32_t idx)
-{
-    if (!ing->entries[idx].dirty) {
-        ing->entries[idx].dirty = true;
-        ing->dirty = tamis_grow(ing->dirty, sizeof *ing->dirty, &ing->cap_dirty, ing->n_dirty + 1);
-        ing->dirty[ing->n_dirty++] = idx;
-    }
-}
-
 /* An event named both the user of entry `learner` and a platform id that belongs to
  * `owner_uid`. If that owner is a placeholder ("telegram:123", made from the id
  * alone), it was this user all along: merge its identities and activity into the
@@ -179,9 +137,8 @@ static void mark_dirty(tamis_ingest *ing, uint32_t idx)
 static int take_over_placeholder(tamis_ingest *ing, tamis_txn *txn, uint32_t learner, uint32_t owner_uid,
                                  tamis_error *err)
 {
-    uint32_t retention = tamis_store_retention_days(ing->store);
     uint32_t owner = owner_uid < ing->cap_uids ? ing->entry_of_uid[owner_uid] : NO_ENTRY;
-    tamis_user_state stored, *from = NULL;
+    pending_merge *m;
     const void *data;
     size_t n;
     tamis_contact oc, lc;
@@ -210,29 +167,17 @@ static int take_over_placeholder(tamis_ingest *ing, tamis_txn *txn, uint32_t lea
         rc = tamis_user_record_put(txn, ing->entries[learner].uid, ing->encode_buf.buf, n, err);
     }
     tamis_contact_free(&lc);
-    if (rc || (rc = ensure_state(ing, txn, learner, err)) != 0)
+    if (rc)
         return rc;
-    if (owner != NO_ENTRY && ing->entries[owner].st) {
-        from = ing->entries[owner].st; /* newer than the store: it holds this session's events */
-    } else if ((rc = tamis_activity_get(txn, owner_uid, &stored, err)) == 0) {
-        from = &stored;
-    } else {
+    /* The placeholder's stored activity (what earlier commits wrote) is merged into the
+     * learner at the next flush; its events still in the span follow target_of. */
+    ing->merges = tamis_grow(ing->merges, sizeof *ing->merges, &ing->cap_merges, ing->n_merges + 1);
+    m = &ing->merges[ing->n_merges];
+    m->target = learner;
+    if ((rc = tamis_activity_get(txn, owner_uid, &m->st, err)) != 0)
         return rc;
-    }
-    tamis_user_state_merge(ing->entries[learner].st, from, retention);
-    if (from == &stored)
-        tamis_user_state_free(&stored);
-    mark_dirty(ing, learner);
+    ing->n_merges++;
     if (owner != NO_ENTRY) {
-        apply_entry *o = &ing->entries[owner];
-        if (o->st) {
-            tamis_user_state_free(o->st);
-            tamis_free(o->st);
-            o->st = NULL;
-            ing->has_state[owner] = 0;
-            ing->n_loaded--;
-        }
-        o->dirty = false; /* flush skips it: the user is gone */
         /* Every entry that pointed at the placeholder now points at the learner. */
         for (size_t i = 0; i < ing->n_applied_entries; i++)
             if (ing->target_of[i] == owner)
@@ -338,193 +283,37 @@ static int resolve(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tamis_err
     return TAMIS_OK;
 }
 
-/* Counting sort of the batch's events by entry, copying them into ing->grouped: user
- * by user, in file order within a user. The copy's scattered writes cost less than
- * reading scattered events back later. */
-static void group_by_user(tamis_ingest *ing, const ingest_batch *b)
+/* Appends the batch's events and their strings to the span. */
+static void append_span(tamis_ingest *ing, const ingest_batch *b)
 {
-    size_t n_entries = ing->n_applied_entries;
-    uint32_t *counts, sum = 0;
-
-    ing->grouped = tamis_grow(ing->grouped, sizeof *ing->grouped, &ing->cap_grouped, b->n_events ? b->n_events : 1);
-    ing->counts = tamis_grow(ing->counts, sizeof *ing->counts, &ing->cap_counts, n_entries + 1);
-    counts = ing->counts;
-    memset(counts, 0, (n_entries + 1) * sizeof *counts);
-    for (size_t i = 0; i < b->n_events; i++)
-        counts[b->events[i].entry]++;
-    for (size_t t = 0; t <= n_entries; t++) {
-        uint32_t c = counts[t];
-        counts[t] = sum;
-        sum += c;
+    uint32_t ref_base = (uint32_t)ing->n_span_refs, byte_base = (uint32_t)ing->span_bytes.len;
+    size_t want = ing->n_span + b->n_events;
+    /* Room for a whole commit's events at once: one allocation, no copies on growth
+     * (pages are only touched as events arrive). */
+    if (ing->cap_span == 0) {
+        size_t whole = ing->opts.batch_events < SPAN_PRESIZE_MAX ? (size_t)ing->opts.batch_events : SPAN_PRESIZE_MAX;
+        uint64_t expected = ing->opts.input_bytes_hint / SPAN_BYTES_PER_RECORD; /* 0 if unknown */
+        if (expected < whole)
+            whole = expected;
+        if (whole > want)
+            want = whole;
     }
-    for (size_t i = 0; i < b->n_events; i++)
-        ing->grouped[counts[b->events[i].entry]++] = b->events[i];
-}
-
-static void fill_state_event(const ingest_batch *b, const batch_event *be, tamis_state_event *se)
-{
-    memset(se, 0, sizeof *se);
-    se->ts_ms = be->ts_ms;
-    se->platform = be->platform;
-    se->kind = be->kind;
-    se->has_value = (be->flags & EV_HAS_VALUE) != 0;
-    se->value_micros = be->value_micros;
-    se->has_id = (be->flags & EV_HAS_ID) != 0;
-    se->id_hash = be->id_hash;
-    for (uint32_t r = 0; r < be->n_str; r++) {
-        const str_ref *ref = &b->refs[be->str_first + r];
-        uint32_t len = ref->len;
-        const char *s = (const char *)b->str_bytes.buf + ref->off;
-        switch (ref->field) {
-        case TAMIS_FIELD_GROUP: se->group = s; se->group_len = len; break;
-        case TAMIS_FIELD_DEVICE: se->device = s; se->device_len = len; break;
-        case TAMIS_FIELD_FIELD: se->field = s; se->field_len = len; break;
-        case TAMIS_FIELD_CAMPAIGN: se->campaign = s; se->campaign_len = len; break;
-        case TAMIS_FIELD_CAMPAIGN_TYPE: se->campaign_type = s; se->campaign_type_len = len; break;
-        case TAMIS_FIELD_COUNTRY: se->country = s; se->country_len = len; break;
-        case TAMIS_FIELD_REASON: se->reason = s; se->reason_len = len; break;
-        default: break;
-        }
-    }
-}
-
-/* Sorts entry indices by their uid: LSD radix sort, two 16-bit passes, with buffers
- * kept across batches. Walking LMDB in uid order keeps its pages hot. */
-static void sort_by_uid(tamis_ingest *ing, uint32_t *a, size_t n)
-{
-    enum { BUCKETS = 65536 };
-    uint32_t *tmp;
-    if (n < 2)
-        return;
-    ing->scratch = tamis_grow(ing->scratch, sizeof *ing->scratch, &ing->cap_scratch, n);
-    if (!ing->radix_counts)
-        ing->radix_counts = tamis_malloc((BUCKETS + 1) * sizeof *ing->radix_counts);
-    tmp = ing->scratch;
-    for (int shift = 0; shift < 32; shift += 16) {
-        uint32_t *count = ing->radix_counts;
-        memset(count, 0, (BUCKETS + 1) * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[((ing->entries[a[i]].uid >> shift) & 0xFFFF) + 1]++;
-        for (size_t k = 0; k < BUCKETS; k++)
-            count[k + 1] += count[k];
-        for (size_t i = 0; i < n; i++)
-            tmp[count[(ing->entries[a[i]].uid >> shift) & 0xFFFF]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
-    }
-}
-
-/* Loads, in uid order, the states of the users this batch touches for the first time. */
-static int load_states(tamis_ingest *ing, tamis_txn *txn, const ingest_batch *b, tamis_error *err)
-{
-    uint32_t *need = NULL;
-    size_t n = 0, cap = 0;
-    int rc = TAMIS_OK;
-
+    ing->span = tamis_grow_large(ing->span, sizeof *ing->span, &ing->cap_span, want);
+    ing->span_refs =
+        tamis_grow_large(ing->span_refs, sizeof *ing->span_refs, &ing->cap_span_refs, ing->n_span_refs + b->n_refs);
     for (size_t i = 0; i < b->n_events; i++) {
-        uint32_t t = b->events[i].entry;
-        apply_entry *e;
-        if (ing->has_state[t])
-            continue;
-        new_state(ing, t);
-        e = &ing->entries[t];
-        if (!e->is_new) {
-            need = tamis_grow(need, sizeof *need, &cap, n + 1);
-            need[n++] = t;
-        }
+        batch_event *e = &ing->span[ing->n_span + i];
+        *e = b->events[i];
+        e->str_first += ref_base;
     }
-    sort_by_uid(ing, need, n);
-    if (n) {
-        tamis_activity_cursor *cur;
-        if ((rc = tamis_activity_cursor_open(txn, &cur, err)) == 0) {
-            for (size_t i = 0; i < n && rc == TAMIS_OK; i++)
-                rc = tamis_activity_cursor_get(cur, ing->entries[need[i]].uid, ing->entries[need[i]].st, err);
-            tamis_activity_cursor_close(cur);
-        }
+    ing->n_span += b->n_events;
+    for (size_t r = 0; r < b->n_refs; r++) {
+        str_ref *ref = &ing->span_refs[ing->n_span_refs + r];
+        *ref = b->refs[r];
+        ref->off += byte_base;
     }
-    tamis_free(need);
-    return rc;
-}
-
-static int apply_events(tamis_ingest *ing, tamis_txn *txn, ingest_batch *b, tamis_error *err)
-{
-    uint32_t retention = tamis_store_retention_days(ing->store);
-    uint32_t current = NO_ENTRY;
-    apply_entry *e = NULL;
-    int rc;
-
-    /* From here on an event names the entry that holds its user's state. */
-    for (size_t i = 0; i < b->n_events; i++)
-        b->events[i].entry = ing->target_of[b->events[i].entry];
-    if ((rc = load_states(ing, txn, b, err)) != 0)
-        return rc;
-    group_by_user(ing, b);
-    for (size_t i = 0; i < b->n_events; i++) {
-        const batch_event *be = &ing->grouped[i];
-        uint32_t t = be->entry;
-        tamis_state_event se;
-        /* Strings and the coming users' states are scattered over the heap: fetch
-         * them in stages ahead of use (entry and string refs; state and string bytes;
-         * the state's arrays), so that no prefetch waits on a miss of its own. */
-        if (i + 3 * PREFETCH_AHEAD < b->n_events) {
-            const batch_event *ahead = &ing->grouped[i + 3 * PREFETCH_AHEAD];
-            __builtin_prefetch(&ing->entries[ahead->entry]);
-            __builtin_prefetch(&b->refs[ahead->str_first]);
-        }
-        if (i + 2 * PREFETCH_AHEAD < b->n_events) {
-            const batch_event *ahead = &ing->grouped[i + 2 * PREFETCH_AHEAD];
-            __builtin_prefetch(ing->entries[ahead->entry].st);
-            if (ahead->n_str)
-                __builtin_prefetch(b->str_bytes.buf + b->refs[ahead->str_first].off);
-        }
-        if (i + PREFETCH_AHEAD < b->n_events)
-            prefetch_state(ing->entries[ing->grouped[i + PREFETCH_AHEAD].entry].st);
-        if (t != current) {
-            current = t;
-            e = &ing->entries[t];
-        }
-        fill_state_event(b, be, &se);
-        if (tamis_user_state_apply(e->st, &se, retention) == TAMIS_DUPLICATE) {
-            ing->duplicates++;
-            continue;
-        }
-        ing->accepted++;
-        mark_dirty(ing, t);
-    }
-    return TAMIS_OK;
-}
-
-static int flush_states(tamis_ingest *ing, tamis_txn *txn, tamis_error *err)
-{
-    uint32_t retention = tamis_store_retention_days(ing->store);
-    tamis_activity_cursor *cur;
-    int rc;
-
-    sort_by_uid(ing, ing->dirty, ing->n_dirty);
-    if ((rc = tamis_activity_cursor_open(txn, &cur, err)) != 0)
-        return rc;
-    for (size_t i = 0; i < ing->n_dirty; i++) {
-        apply_entry *e = &ing->entries[ing->dirty[i]];
-        size_t len;
-        if (!e->dirty)
-            continue; /* a placeholder taken over since it was touched */
-        /* Staged prefetch: entry 2 steps ahead, its state 1 step ahead, so that no
-         * prefetch waits on a miss of its own. */
-        if (i + 3 * PREFETCH_AHEAD < ing->n_dirty)
-            __builtin_prefetch(&ing->entries[ing->dirty[i + 3 * PREFETCH_AHEAD]]);
-        if (i + 2 * PREFETCH_AHEAD < ing->n_dirty)
-            __builtin_prefetch(ing->entries[ing->dirty[i + 2 * PREFETCH_AHEAD]].st);
-        if (i + PREFETCH_AHEAD < ing->n_dirty)
-            prefetch_state(ing->entries[ing->dirty[i + PREFETCH_AHEAD]].st);
-        tamis_user_state_encode(e->st, retention, &ing->encode_buf.buf, &ing->encode_buf.cap, &len);
-        if ((rc = tamis_activity_cursor_put(cur, e->uid, ing->encode_buf.buf, len, err)) != 0)
-            break;
-        e->dirty = false;
-        e->is_new = false;
-    }
-    tamis_activity_cursor_close(cur);
-    if (rc == TAMIS_OK)
-        ing->n_dirty = 0;
-    return rc;
+    ing->n_span_refs += b->n_refs;
+    tamis_put_bytes(&ing->span_bytes, b->str_bytes.buf, b->str_bytes.len);
 }
 
 static int sync_append(FILE **fp, const char *path, const void *data, size_t len, uint64_t *size_after,
@@ -600,31 +389,11 @@ static int write_counters(tamis_ingest *ing, tamis_txn *txn, tamis_error *err)
     return TAMIS_OK;
 }
 
-static void drop_state(tamis_ingest *ing, uint32_t idx)
-{
-    apply_entry *e = &ing->entries[idx];
-    if (e->st) {
-        tamis_user_state_free(e->st);
-        tamis_free(e->st);
-        e->st = NULL;
-        ing->has_state[idx] = 0;
-    }
-}
-
-/* Between batches, keeps at most TAMIS_INGEST_CACHE_USERS decoded states. */
-static void trim_cache(tamis_ingest *ing)
-{
-    if (ing->n_loaded <= TAMIS_INGEST_CACHE_USERS)
-        return;
-    for (size_t i = 0; i < ing->n_applied_entries; i++)
-        drop_state(ing, (uint32_t)i);
-    ing->n_loaded = 0;
-}
-
 void ingest_apply_abort(tamis_ingest *ing)
 {
     tamis_txn_abort(ing->txn);
     ing->txn = NULL;
+    ingest_span_drop(ing);
 }
 
 /* Accumulates what the next commit writes to meta and the ledger. */
@@ -641,12 +410,16 @@ static void note_batch(tamis_ingest *ing, const ingest_batch *b)
     }
 }
 
-static int commit(tamis_ingest *ing, const ingest_batch *b, tamis_error *err)
+/* Flushes the span and commits; *flush_s and *written report the flush for tracing. */
+static int commit(tamis_ingest *ing, const ingest_batch *b, double *flush_s, size_t *written, tamis_error *err)
 {
     file_run *fr = b->file;
+    double t0 = mono();
     int rc;
-    if ((rc = sync_side_files(ing, fr, err)) != 0 || (rc = flush_states(ing, ing->txn, err)) != 0 ||
-        (rc = write_counters(ing, ing->txn, err)) != 0)
+    if ((rc = sync_side_files(ing, fr, err)) != 0 || (rc = ingest_flush_span(ing, ing->txn, written, err)) != 0)
+        return rc;
+    *flush_s = mono() - t0;
+    if ((rc = write_counters(ing, ing->txn, err)) != 0)
         return rc;
     fr->ledger.committed_offset = b->end_offset;
     fr->ledger.committed_line = b->end_line;
@@ -662,8 +435,8 @@ static int commit(tamis_ingest *ing, const ingest_batch *b, tamis_error *err)
 
 int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err)
 {
-    double t0 = mono(), t1, t2, t3;
-    size_t n_dirty;
+    double t0 = mono(), t1, t2, t3, flush_s = 0;
+    size_t written = 0;
     int rc;
 
     if (!ing->txn) {
@@ -677,22 +450,20 @@ int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err)
     if ((rc = resolve(ing, ing->txn, b, err)) != 0)
         goto fail;
     t1 = mono();
-    if ((rc = apply_events(ing, ing->txn, b, err)) != 0 || (rc = append_side_files(ing, b, err)) != 0)
+    append_span(ing, b);
+    if ((rc = append_side_files(ing, b, err)) != 0)
         goto fail;
     note_batch(ing, b);
     t2 = mono();
-    n_dirty = ing->n_dirty;
-    if (b->commit) {
-        if ((rc = commit(ing, b, err)) != 0)
-            goto fail;
-        trim_cache(ing);
-    }
+    if (b->commit && (rc = commit(ing, b, &flush_s, &written, err)) != 0)
+        goto fail;
     t3 = mono();
     if (ing->opts.trace)
-        fprintf(ing->opts.trace, "tamis: batch of %zu events, %zu new entries: resolve %.3f s, apply %.3f s%s", b->n_events,
-                b->n_new, t1 - t0, t2 - t1, b->commit ? "" : "\n");
+        fprintf(ing->opts.trace, "tamis: batch of %zu events, %zu new entries: resolve %.3f s, append %.3f s%s",
+                b->n_events, b->n_new, t1 - t0, t2 - t1, b->commit ? "" : "\n");
     if (ing->opts.trace && b->commit)
-        fprintf(ing->opts.trace, ", write %zu users and commit %.3f s\n", n_dirty, t3 - t2);
+        fprintf(ing->opts.trace, "; apply and write %zu users %.3f s, commit %.3f s\n", written, flush_s,
+                t3 - t2 - flush_s);
     return TAMIS_OK;
 fail:
     ingest_apply_abort(ing);
@@ -701,16 +472,9 @@ fail:
 
 void ingest_apply_free(tamis_ingest *ing)
 {
-    for (size_t i = 0; i < ing->n_applied_entries; i++)
-        drop_state(ing, (uint32_t)i);
+    ingest_flush_free(ing);
     tamis_free(ing->entries);
     tamis_free(ing->target_of);
-    tamis_free(ing->has_state);
-    tamis_free(ing->grouped);
-    tamis_free(ing->scratch);
-    tamis_free(ing->radix_counts);
     tamis_free(ing->entry_of_uid);
-    tamis_free(ing->dirty);
-    tamis_free(ing->counts);
     tamis_free(ing->encode_buf.buf);
 }

@@ -1,20 +1,22 @@
 /* ingest_session.h — private to src/store/ingest*.c: the two halves of an ingest
  * session and the batch that travels between them.
  *
- * The parse side (the calling thread, ingest.c + ingest_parse.c) reads records,
+ * The parse side (the calling thread, ingest.c) reads records,
  * parses them, names each event's subject with a session-wide entry number (one per
  * distinct user key or platform identity seen) and appends a compact event to the
  * current batch. It never touches LMDB.
  *
  * The apply side (a worker thread, ingest_apply.c) takes full batches in order: it
- * resolves the batch's new entries to uids (creating users and placeholder users),
- * groups the events by user with a counting sort and applies them to the users'
- * states, all in one write transaction that stays open across batches; when a batch
- * is marked `commit` (every --batch events, and at the end of a file) it writes the
- * touched states, the counters and the ledger, and commits. While it works, the
- * parse side fills the next batch: two cores, two stages. Batches are handed over
- * every TAMIS_PIPELINE_EVENTS events, so the two stages overlap even when commits are
- * far apart. */
+ * resolves the batch's new entries to uids (creating users and placeholder users)
+ * and appends the events to the span, all in one write transaction that stays open
+ * across batches. When a batch is marked `commit` (every --batch events, and at the
+ * end of a file) it flushes the span (ingest_flush.c: group the events by user, read
+ * each touched user's stored state once, apply, encode, write, in uid order), writes
+ * the counters and the ledger, and commits. No per-user state lives in memory between
+ * commits: one reused state is rebuilt per user. While the apply side works, the parse
+ * side fills the next batch: two cores, two stages. Batches are handed over every
+ * TAMIS_PIPELINE_EVENTS events, so the two stages overlap even when commits are far
+ * apart. */
 #ifndef TAMIS_INGEST_SESSION_H
 #define TAMIS_INGEST_SESSION_H
 
@@ -32,12 +34,14 @@
 
 #define EV_HAS_VALUE 1
 #define EV_HAS_ID 2
+#define EV_NEW_USER 4 /* at a flush: the user has nothing stored yet */
 #define NO_ENTRY UINT32_MAX
 /* Batches in the ring: while the apply side commits, the parse side can fill the
  * others instead of waiting. */
 #define TAMIS_PIPELINE_DEPTH 6
 
-/* One parsed event. Its strings (group, device, ...) are listed in
+/* One parsed event. At a flush, `entry` is replaced by the uid of the user holding the
+ * event (the sort key), see ingest_flush.c. Its strings (group, device, ...) are listed in
  * refs[str_first .. str_first + n_str), pointing into the batch's string bytes. */
 typedef struct batch_event {
     int64_t ts_ms;
@@ -107,12 +111,19 @@ struct file_run {
     FILE *raw;
 };
 
-/* Apply-side view of one entry: small, because the counting sort touches one per event. */
+/* Apply-side view of one entry. */
 typedef struct apply_entry {
     uint32_t uid;
-    tamis_user_state *st;   /* NULL until loaded (owned) */
-    bool dirty, is_new;
+    bool is_new;            /* created in this session and not yet flushed */
 } apply_entry;
+
+/* The stored activity of a placeholder user that was taken over: merged into the
+ * state of entry `target` (read through target_of) at the next flush. */
+typedef struct pending_merge {
+    uint32_t target;
+    uint32_t uid;           /* target's uid, set at the flush */
+    tamis_user_state st;    /* owned */
+} pending_merge;
 
 struct tamis_ingest {
     tamis_store *store;
@@ -122,7 +133,8 @@ struct tamis_ingest {
     uint64_t rejects_path_hash;
 
     /* parse side */
-    tamis_strmap *by_key;       /* user key -> entry */
+    tamis_strmap *by_key;       /* user key -> entry (or a preloaded uid, see ingest.c) */
+    bool keys_preloaded;        /* by_key holds every key the store had at the start */
     tamis_strmap *by_identity;  /* platform byte + platform id -> entry */
     tamis_strmap *learned;      /* identities already sent as learn requests */
     tamis_strmap *platforms;    /* name -> id (same ids as the store's) */
@@ -137,19 +149,22 @@ struct tamis_ingest {
 
     /* apply side */
     apply_entry *entries; size_t cap_entries, n_applied_entries;
-    /* Per entry, in dense arrays that the per-event loops can afford to touch at
-     * random: the entry holding the user's state (itself unless the same user was
-     * reached by key and by identity), and whether it holds a loaded state. */
+    /* Per entry: the entry holding the user's state (itself unless the same user was
+     * reached by key and by identity, or it was a placeholder taken over). */
     uint32_t *target_of; size_t cap_target_of;
-    uint8_t *has_state; size_t cap_has_state;
-    batch_event *grouped; size_t cap_grouped; /* the batch's events, user by user */
     uint32_t *entry_of_uid;     /* uid -> entry (NO_ENTRY if none); uids are dense */
     size_t cap_uids;
-    uint32_t *dirty; size_t n_dirty, cap_dirty;
-    uint32_t *counts; size_t cap_counts;
-    uint32_t *scratch; size_t cap_scratch;   /* radix sort buffers */
-    uint32_t *radix_counts;                  /* 65537 counters */
-    size_t n_loaded;                         /* entries holding a state */
+    /* The span: every event handed over since the last commit, with its strings.
+     * Events are applied only when the span is flushed, at commit: then each touched
+     * user's stored state is read once, gets all its events, and is written once. */
+    batch_event *span; size_t n_span, cap_span;
+    str_ref *span_refs; size_t n_span_refs, cap_span_refs;
+    tamis_wbuf span_bytes;
+    pending_merge *merges; size_t n_merges, cap_merges;
+    /* Flush work arrays, kept across commits so that later ones allocate nothing. */
+    batch_event *span_tmp; size_t cap_span_tmp; /* the radix sort's other half */
+    uint32_t *radix_counts;
+    tamis_user_state work;                    /* the state being rebuilt */
     tamis_wbuf encode_buf;
     uint64_t accepted, duplicates, new_users; /* since the last harvest */
     tamis_txn *txn;             /* open across batches until one says commit */
@@ -183,11 +198,18 @@ static inline const char *ingest_batch_str(const ingest_batch *b, uint32_t id, u
     return (const char *)b->str_bytes.buf + b->str_off[id];
 }
 
-/* ingest_apply.c: applies one batch inside the open write transaction (beginning one
- * if needed) and, if the batch says so, commits. On failure the transaction is
- * aborted. ingest_apply_abort drops an open transaction (apply thread only). */
+/* ingest_apply.c: takes one batch into the open write transaction (beginning one if
+ * needed): resolves its new entries and adds its events to the span; if the batch
+ * says so, flushes the span and commits. On failure the transaction is aborted and
+ * the span dropped. ingest_apply_abort does that too (apply thread only). */
 int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err) TAMIS_WUR;
 void ingest_apply_abort(tamis_ingest *ing);
 void ingest_apply_free(tamis_ingest *ing);
+
+/* ingest_flush.c: applies the span to the stored states of the users it touches, in
+ * uid order, writes them and empties the span (counting accepted and duplicates). */
+int ingest_flush_span(tamis_ingest *ing, tamis_txn *txn, size_t *n_written, tamis_error *err) TAMIS_WUR;
+void ingest_span_drop(tamis_ingest *ing);
+void ingest_flush_free(tamis_ingest *ing);
 
 #endif

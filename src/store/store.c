@@ -450,7 +450,14 @@ int tamis_activity_cursor_open(tamis_txn *t, tamis_activity_cursor **out, tamis_
 int tamis_activity_cursor_get(tamis_activity_cursor *c, uint32_t uid, tamis_user_state *st, tamis_error *err)
 {
     MDB_val k = {4, &uid}, v;
-    return decode_activity(mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY), &v, st, err);
+    int rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND) {
+        tamis_user_state_clear(st);
+        return TAMIS_OK;
+    }
+    if (rc)
+        return store_lmdb_error(err, rc, "read activity");
+    return tamis_user_state_decode_reuse(st, v.mv_data, v.mv_size, err);
 }
 
 int tamis_activity_cursor_put(tamis_activity_cursor *c, uint32_t uid, const void *data, size_t len, tamis_error *err)
@@ -493,5 +500,29 @@ int tamis_users_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_e
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? TAMIS_OK : store_lmdb_error(err, rc, "iterate users");
+}
+
+int tamis_user_keys_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_error *err)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KEYS], &cur);
+    if (rc)
+        return store_lmdb_error(err, rc, "open user keys");
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+        uint32_t uid;
+        int stop;
+        if (v.mv_size != 4) {
+            mdb_cursor_close(cur);
+            return tamis_error_set(err, TAMIS_ECORRUPT, "user key index is corrupt");
+        }
+        memcpy(&uid, v.mv_data, 4);
+        if ((stop = fn(ctx, uid, k.mv_data, k.mv_size)) != 0) {
+            mdb_cursor_close(cur);
+            return stop;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? TAMIS_OK : store_lmdb_error(err, rc, "iterate user keys");
 }
 

@@ -52,12 +52,26 @@ void tamis_user_state_init(tamis_user_state *st)
     memset(st, 0, sizeof *st);
 }
 
-void tamis_user_state_free(tamis_user_state *st)
+/* Frees what the elements own (long facet keys, failure reasons). */
+static void free_element_strings(tamis_user_state *st)
 {
     for (size_t i = 0; i < st->n_facets; i++)
         facet_key_free(&st->facets[i]);
     for (size_t i = 0; i < st->n_failures; i++)
         tamis_free(st->failures[i].reason);
+}
+
+void tamis_user_state_clear(tamis_user_state *st)
+{
+    free_element_strings(st);
+    st->first_ms = st->last_ms = 0;
+    st->n_hours = st->n_facets = st->n_failures = st->n_recent = st->n_ids = 0;
+    st->facets_evicted = 0;
+}
+
+void tamis_user_state_free(tamis_user_state *st)
+{
+    free_element_strings(st);
     tamis_free(st->hours);
     tamis_free(st->facets);
     tamis_free(st->failures);
@@ -578,7 +592,7 @@ void tamis_user_state_encode(tamis_user_state *st, uint32_t retention_days, uint
 
 static int corrupt(tamis_user_state *st, tamis_error *err, const char *what)
 {
-    tamis_user_state_free(st);
+    tamis_user_state_clear(st);
     return tamis_error_set(err, TAMIS_ECORRUPT, "stored user state is corrupt (%s)", what);
 }
 
@@ -591,12 +605,21 @@ static bool count_ok(const tamis_rbuf *r, uint64_t n, size_t min_bytes_each)
 
 int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len, tamis_error *err)
 {
+    int rc;
+    tamis_user_state_init(st);
+    if ((rc = tamis_user_state_decode_reuse(st, buf, len, err)) != 0)
+        tamis_user_state_free(st);
+    return rc;
+}
+
+int tamis_user_state_decode_reuse(tamis_user_state *st, const uint8_t *buf, size_t len, tamis_error *err)
+{
     tamis_rbuf r = tamis_rbuf_make(buf, len);
     uint64_t n;
     uint32_t hour = 0;
     int64_t ts;
 
-    tamis_user_state_init(st);
+    tamis_user_state_clear(st);
     if (tamis_get_u8(&r) != STATE_FORMAT_VERSION)
         return corrupt(st, err, "unknown format version");
     st->first_ms = tamis_get_svarint(&r);
@@ -606,7 +629,7 @@ int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len
     n = tamis_get_varint(&r);
     if (!count_ok(&r, n, 4))
         return corrupt(st, err, "hour count");
-    st->hours = tamis_grow(NULL, sizeof *st->hours, &st->cap_hours, n ? n : 1);
+    st->hours = tamis_grow(st->hours, sizeof *st->hours, &st->cap_hours, n ? n : 1);
     for (uint64_t i = 0; i < n && r.ok; i++) {
         tamis_hour_count *h = &st->hours[i];
         uint8_t platform, kind;
@@ -621,7 +644,7 @@ int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len
     n = tamis_get_varint(&r);
     if (!count_ok(&r, n, 6))
         return corrupt(st, err, "facet count");
-    st->facets = tamis_grow(NULL, sizeof *st->facets, &st->cap_facets, n ? n : 1);
+    st->facets = tamis_grow(st->facets, sizeof *st->facets, &st->cap_facets, n ? n : 1);
     for (uint64_t i = 0; i < n && r.ok; i++) {
         tamis_facet *f = &st->facets[i];
         uint8_t type = tamis_get_u8(&r);
@@ -641,7 +664,7 @@ int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len
     n = tamis_get_varint(&r);
     if (!count_ok(&r, n, 3))
         return corrupt(st, err, "failure count");
-    st->failures = tamis_grow(NULL, sizeof *st->failures, &st->cap_failures, n ? n : 1);
+    st->failures = tamis_grow(st->failures, sizeof *st->failures, &st->cap_failures, n ? n : 1);
     for (uint64_t i = 0; i < n && r.ok; i++) {
         tamis_failure *f = &st->failures[i];
         size_t reason_len;
@@ -655,7 +678,7 @@ int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len
     n = tamis_get_varint(&r);
     if (!count_ok(&r, n, 1) || n > TAMIS_RECENT_ACTIVITY)
         return corrupt(st, err, "recent count");
-    st->recent = tamis_grow(NULL, sizeof *st->recent, &st->cap_recent, n ? n : 1);
+    st->recent = tamis_grow(st->recent, sizeof *st->recent, &st->cap_recent, n ? n : 1);
     ts = st->first_ms;
     for (uint64_t i = 0; i < n && r.ok; i++) {
         ts += (int64_t)tamis_get_varint(&r);
@@ -665,7 +688,7 @@ int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len
     n = tamis_get_varint(&r);
     if (!count_ok(&r, n, 9))
         return corrupt(st, err, "id count");
-    st->ids = tamis_grow(NULL, sizeof *st->ids, &st->cap_ids, n ? n : 1);
+    st->ids = tamis_grow(st->ids, sizeof *st->ids, &st->cap_ids, n ? n : 1);
     for (uint64_t i = 0; i < n && r.ok; i++) {
         st->ids[i].hash = tamis_get_u64(&r);
         st->ids[i].hour = (uint32_t)tamis_get_varint(&r);

@@ -66,6 +66,33 @@ void *tamis_calloc_large(size_t count, size_t size)
     return p;
 }
 
+void *tamis_grow_large(void *ptr, size_t elem_size, size_t *cap, size_t need)
+{
+    size_t n = *cap ? *cap : 4, bytes;
+    void *p;
+    if (need <= *cap)
+        return ptr;
+    while (n < need)
+        n *= 2;
+    if (n > SIZE_MAX / elem_size)
+        return oom(SIZE_MAX);
+    bytes = n * elem_size;
+    if (bytes < HUGE_PAGE_BYTES)
+        return tamis_grow(ptr, elem_size, cap, need);
+    bytes = (bytes + HUGE_PAGE_BYTES - 1) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
+    p = aligned_alloc(HUGE_PAGE_BYTES, bytes);
+    if (!p)
+        return oom(bytes);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
+    if (ptr && *cap)
+        memcpy(p, ptr, *cap * elem_size);
+    tamis_free(ptr);
+    *cap = bytes / elem_size;
+    return p;
+}
+
 char *tamis_strndup(const char *s, size_t len)
 {
     char *p = tamis_malloc(len + 1);

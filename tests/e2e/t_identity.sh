@@ -52,4 +52,28 @@ tm "$D" ingest --format-summary json "$T/ev2.csv" > "$T/ing.json" 2>/dev/null
 [ "$(json_field "$T/ing.json" duplicates)" = 1 ] || fail "a1 after merge is a duplicate"
 [ "$(json_field "$T/ing.json" new_users)" = 0 ] || fail "no new placeholder"
 tm "$D" show --format json dave | grep -q '"kind": "click"' || fail "click went to dave"
+
+# a takeover inside one session, across commits: the placeholder's committed activity
+# (b1, b2) and its events not yet committed (b3) both end up with frank, and a replay
+# of b1 afterwards is a duplicate; the outcome does not depend on the commit size
+cat > "$T/ev3.csv" <<'CSV'
+ts,user,platform,platform_id,kind,id
+1761987600,,viber,V-9,online,b1
+1761987700,,viber,V-9,reply,b2
+1761987800,,viber,V-9,click,b3
+1761987900,frank,viber,V-9,read,b4
+1761987600,,viber,V-9,online,b1
+CSV
+for b in 2 100; do
+  tm "$T/d3-$b" ingest --batch "$b" --format-summary json "$T/ev3.csv" > "$T/ing3-$b.json" 2>/dev/null
+  [ "$(json_field "$T/ing3-$b.json" accepted)" = 4 ] || fail "batch $b: 4 accepted"
+  [ "$(json_field "$T/ing3-$b.json" duplicates)" = 1 ] || fail "batch $b: b1 replay is a duplicate"
+  expect_exit 4 tm "$T/d3-$b" show viber:V-9
+  tm "$T/d3-$b" show --format json frank > "$T/frank-$b.json"
+done
+python3 -c '
+import json,sys; d=json.load(open(sys.argv[1]))
+assert sorted(h["kind"] for h in d["activity"]["hours"]) == ["click","online","read","reply"], d["activity"]["hours"]
+assert d["activity"]["event_ids_kept"] == 4' "$T/frank-2.json"
+cmp -s "$T/frank-2.json" "$T/frank-100.json" || fail "commit size changed frank's state"
 echo ok
