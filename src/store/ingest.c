@@ -25,14 +25,6 @@
 /* by_key values with this bit hold a preloaded uid: the key exists in the store but
  * has no entry yet. Without it they are entry numbers. */
 #define PRELOADED_UID 0x80000000u
-#define PRELOAD_BYTES_PER_RECORD 40 /* a generous guess at the smallest record size */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static char *join_path(const char *a, const char *b)
 {
@@ -110,7 +102,7 @@ static int wait_idle(tamis_ingest *ing, tamis_error *err)
  * every other batch is still with the apply side. */
 static int hand_off(tamis_ingest *ing, tamis_error *err)
 {
-    double t0 = now_seconds();
+    double t0 = ingest_clock();
     int rc;
     pthread_mutex_lock(&ing->mu);
     rc = ing->apply_rc;
@@ -124,7 +116,7 @@ static int hand_off(tamis_ingest *ing, tamis_error *err)
             pthread_cond_wait(&ing->cv, &ing->mu);
     }
     pthread_mutex_unlock(&ing->mu);
-    ing->parse_waited += now_seconds() - t0;
+    ing->parse_waited += ingest_clock() - t0;
     if (rc)
         return rc;
     ingest_batch_reset(&ing->batches[ing->filling]);
@@ -185,7 +177,7 @@ int tamis_ingest_new(tamis_store *store, const tamis_ingest_options *opts, tamis
         if (tamis_txn_begin(store, false, &t, &ignored) == TAMIS_OK) {
             if (tamis_store_counts_get(t, &c, &ignored) == TAMIS_OK) {
                 tamis_strmap_reserve(ing->by_key, (size_t)c.users);
-                if (c.users && c.users <= opts->input_bytes_hint / PRELOAD_BYTES_PER_RECORD)
+                if (c.users && c.users <= opts->input_bytes_hint / INGEST_MIN_RECORD_BYTES)
                     preload_keys(ing, t);
             }
             tamis_txn_abort(t);
@@ -687,7 +679,7 @@ int tamis_ingest_file(tamis_ingest *ing, const char *path, tamis_ingest_summary 
     file_run fr;
     parse_run pr;
     tamis_progress *bar = NULL;
-    double t0 = now_seconds();
+    double t0 = ingest_clock();
     bool skip, empty = true;
     int rc;
 
@@ -754,7 +746,7 @@ done:
         fclose(fr.raw);
     tamis_free(fr.raw_path);
     tamis_reader_close(pr.reader);
-    sum->seconds += now_seconds() - t0;
+    sum->seconds += ingest_clock() - t0;
     if (ing->opts.trace)
         fprintf(ing->opts.trace, "tamis: %s: parse side waited %.3f s for the apply side\n", path, ing->parse_waited);
     ing->parse_waited = 0;

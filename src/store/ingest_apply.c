@@ -22,14 +22,6 @@
 
 #define RAW_ZSTD_LEVEL 3
 #define SPAN_PRESIZE_MAX ((size_t)16 << 20) /* events the span reserves room for up front */
-#define SPAN_BYTES_PER_RECORD 40              /* a generous guess at the smallest record */
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static apply_entry *entry_slot(tamis_ingest *ing, uint32_t idx)
 {
@@ -292,7 +284,7 @@ static void append_span(tamis_ingest *ing, const ingest_batch *b)
      * (pages are only touched as events arrive). */
     if (ing->cap_span == 0) {
         size_t whole = ing->opts.batch_events < SPAN_PRESIZE_MAX ? (size_t)ing->opts.batch_events : SPAN_PRESIZE_MAX;
-        uint64_t expected = ing->opts.input_bytes_hint / SPAN_BYTES_PER_RECORD; /* 0 if unknown */
+        uint64_t expected = ing->opts.input_bytes_hint / INGEST_MIN_RECORD_BYTES; /* 0 if unknown */
         if (expected < whole)
             whole = expected;
         if (whole > want)
@@ -414,11 +406,11 @@ static void note_batch(tamis_ingest *ing, const ingest_batch *b)
 static int commit(tamis_ingest *ing, const ingest_batch *b, double *flush_s, size_t *written, tamis_error *err)
 {
     file_run *fr = b->file;
-    double t0 = mono();
+    double t0 = ingest_clock();
     int rc;
     if ((rc = sync_side_files(ing, fr, err)) != 0 || (rc = ingest_flush_span(ing, ing->txn, written, err)) != 0)
         return rc;
-    *flush_s = mono() - t0;
+    *flush_s = ingest_clock() - t0;
     if ((rc = write_counters(ing, ing->txn, err)) != 0)
         return rc;
     fr->ledger.committed_offset = b->end_offset;
@@ -435,7 +427,7 @@ static int commit(tamis_ingest *ing, const ingest_batch *b, double *flush_s, siz
 
 int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err)
 {
-    double t0 = mono(), t1, t2, t3, flush_s = 0;
+    double t0 = ingest_clock(), t1, t2, t3, flush_s = 0;
     size_t written = 0;
     int rc;
 
@@ -449,15 +441,15 @@ int ingest_apply_batch(tamis_ingest *ing, ingest_batch *b, tamis_error *err)
     }
     if ((rc = resolve(ing, ing->txn, b, err)) != 0)
         goto fail;
-    t1 = mono();
+    t1 = ingest_clock();
     append_span(ing, b);
     if ((rc = append_side_files(ing, b, err)) != 0)
         goto fail;
     note_batch(ing, b);
-    t2 = mono();
+    t2 = ingest_clock();
     if (b->commit && (rc = commit(ing, b, &flush_s, &written, err)) != 0)
         goto fail;
-    t3 = mono();
+    t3 = ingest_clock();
     if (ing->opts.trace)
         fprintf(ing->opts.trace, "tamis: batch of %zu events, %zu new entries: resolve %.3f s, append %.3f s%s",
                 b->n_events, b->n_new, t1 - t0, t2 - t1, b->commit ? "" : "\n");

@@ -10,20 +10,12 @@
  * and every pass over the span is sequential. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ingest_session.h"
 #include "tamis/alloc.h"
 
 #define PREFETCH_AHEAD 8 /* events ahead whose record and strings are fetched */
 #define RADIX_MAX_BITS 11 /* bits per pass of the span's radix sort */
-
-static double flush_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void fill_state_event(const tamis_ingest *ing, const batch_event *be, tamis_state_event *se)
 {
@@ -172,11 +164,11 @@ int ingest_flush_span(tamis_ingest *ing, tamis_txn *txn, size_t *n_written, tami
     size_t next_event = 0, next_merge = 0, written = 0;
     int rc = TAMIS_OK;
 
-    double t0 = flush_clock(), t1, t2;
+    double t0 = ingest_clock(), t1, t2;
     uint32_t max_uid = map_to_users(ing);
-    t1 = flush_clock();
+    t1 = ingest_clock();
     sort_span(ing, max_uid);
-    t2 = flush_clock();
+    t2 = ingest_clock();
     if (ing->n_merges > 1)
         qsort(ing->merges, ing->n_merges, sizeof *ing->merges, cmp_merge_uid);
     if ((rc = tamis_activity_cursor_open(txn, &cur, err)) != 0)
@@ -203,7 +195,7 @@ int ingest_flush_span(tamis_ingest *ing, tamis_txn *txn, size_t *n_written, tami
     tamis_activity_cursor_close(cur);
     if (ing->opts.trace)
         fprintf(ing->opts.trace, "tamis: flush of %zu events: map %.3f s, sort %.3f s, apply and write %.3f s\n",
-                ing->n_span, t1 - t0, t2 - t1, flush_clock() - t2);
+                ing->n_span, t1 - t0, t2 - t1, ingest_clock() - t2);
     if (rc == TAMIS_OK) {
         ingest_span_drop(ing);
         *n_written = written;

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "tamis/event.h"
 #include "tamis/ingest.h"
@@ -31,6 +32,10 @@
 #include "tamis/user_state.h"
 #include "util/bytes.h"
 #include "util/strmap.h"
+
+/* A generous guess at the smallest record, to turn input_bytes_hint into a number of
+ * records (key preloading, sizing the span). */
+#define INGEST_MIN_RECORD_BYTES 40
 
 #define EV_HAS_VALUE 1
 #define EV_HAS_ID 2
@@ -184,6 +189,14 @@ struct tamis_ingest {
     int apply_rc;               /* first fatal error of the apply side */
     tamis_error apply_err;
 };
+
+/* Monotonic seconds, for the session's timings (summary rate, TAMIS_TRACE). */
+static inline double ingest_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* ingest_batch.c */
 void ingest_batch_init(ingest_batch *b);

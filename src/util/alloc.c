@@ -47,6 +47,20 @@ void *tamis_grow(void *ptr, size_t elem_size, size_t *cap, size_t need)
     return ptr;
 }
 
+/* bytes rounded up to whole huge pages, 2 MiB-aligned, advised to use them. */
+static void *huge_alloc(size_t *bytes)
+{
+    void *p;
+    *bytes = (*bytes + HUGE_PAGE_BYTES - 1) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
+    p = aligned_alloc(HUGE_PAGE_BYTES, *bytes);
+    if (!p)
+        return oom(*bytes);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(p, *bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
+    return p;
+}
+
 void *tamis_calloc_large(size_t count, size_t size)
 {
     size_t bytes = count * size;
@@ -55,13 +69,7 @@ void *tamis_calloc_large(size_t count, size_t size)
         return oom(SIZE_MAX);
     if (bytes < HUGE_PAGE_BYTES)
         return tamis_calloc(count, size);
-    bytes = (bytes + HUGE_PAGE_BYTES - 1) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
-    p = aligned_alloc(HUGE_PAGE_BYTES, bytes);
-    if (!p)
-        return oom(bytes);
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
-#endif
+    p = huge_alloc(&bytes);
     memset(p, 0, bytes);
     return p;
 }
@@ -79,13 +87,7 @@ void *tamis_grow_large(void *ptr, size_t elem_size, size_t *cap, size_t need)
     bytes = n * elem_size;
     if (bytes < HUGE_PAGE_BYTES)
         return tamis_grow(ptr, elem_size, cap, need);
-    bytes = (bytes + HUGE_PAGE_BYTES - 1) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
-    p = aligned_alloc(HUGE_PAGE_BYTES, bytes);
-    if (!p)
-        return oom(bytes);
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
-#endif
+    p = huge_alloc(&bytes);
     if (ptr && *cap)
         memcpy(p, ptr, *cap * elem_size);
     tamis_free(ptr);
