@@ -1,5 +1,6 @@
 # Makefile — the two commands of tamis, and a few more. CMake does the real work.
-#   make run    install deps, build, generate a sample, import, ingest, print stats
+#   make run    install deps, build, generate a sample, import, ingest, score, show tiers
+#               and three users explained
 #   make test   install deps, build (normal, ASan+UBSan, TSan, fuzz) and run every test
 #   make build  build/tamis          make bench  run the benchmarks (not part of test)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -37,6 +38,13 @@ run: build
 	./build/tamis --data $(DATA) import-contacts $(SAMPLE)/contacts.csv
 	./build/tamis --data $(DATA) ingest $(SAMPLE)/events.csv
 	./build/tamis --data $(DATA) stats
+	./build/tamis --data $(DATA) score --as-of 2026-11-01T00:00:00Z
+	./build/tamis --data $(DATA) tiers
+	@for u in $$(./build/tamis --data $(DATA) export --columns user,tier --tier daily_active 2>/dev/null | sed -n 2p | cut -d, -f1) \
+	          $$(./build/tamis --data $(DATA) export --columns user,tier --tier silent 2>/dev/null | sed -n 2p | cut -d, -f1) \
+	          $$(./build/tamis --data $(DATA) export --columns user,tier --tier unreachable 2>/dev/null | sed -n 2p | cut -d, -f1); do \
+	  echo; echo "== tamis show $$u"; ./build/tamis --data $(DATA) show $$u | sed -n '1,/^features/p' | grep -v '^features'; \
+	done
 
 test-unit: build
 	cd build && ctest --output-on-failure -j $(JOBS)

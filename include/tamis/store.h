@@ -15,6 +15,9 @@
  *   phones      E.164 bytes -> uid (u32), MDB_DUPSORT: every user holding the number
  *   platforms   platform name -> id (u8)
  *   ledger      XXH3-128 of a file's bytes -> tamis_ledger_entry
+ *   scores      uid (u32, MDB_INTEGERKEY) -> encoded score record (src/model/record.c)
+ *   marks       text key -> bytes: "changed" = users whose contact or activity was
+ *               written since the last score (a portable CRoaring bitmap)
  *
  * Transactions: at most one write transaction at a time (LMDB's rule); read
  * transactions may run alongside, also in another thread (each thread its own). Only
@@ -95,6 +98,8 @@ int tamis_user_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t l
 /* Loads the activity state of uid into st (initialised by the call; empty if the user
  * has none yet). */
 int tamis_activity_get(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_error *err) TAMIS_WUR;
+/* The same into an initialised st whose contents it replaces, reusing its arrays. */
+int tamis_activity_get_reuse(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_error *err) TAMIS_WUR;
 /* Stores pre-encoded activity bytes for uid (append is faster for ascending new uids). */
 int tamis_activity_put(tamis_txn *t, uint32_t uid, const void *data, size_t len, bool append,
                        tamis_error *err) TAMIS_WUR;
@@ -163,6 +168,36 @@ int tamis_ledger_get(tamis_txn *t, const uint8_t hash[16], tamis_ledger_entry *e
 int tamis_ledger_put(tamis_txn *t, const uint8_t hash[16], const tamis_ledger_entry *e,
                      tamis_error *err) TAMIS_WUR;
 
+/* ---- scores and change marks ----------------------------------------------------- */
+
+/* Every write of a contact record or an activity state marks its uid as changed, and
+ * every deleted user is unmarked, when the write transaction commits; the score run
+ * reads the set, rescores those users and clears it in its own transaction. */
+
+/* The uids changed since the last clear, ascending, in a new array (*uids, caller
+ * frees with tamis_free; NULL when *n is 0). */
+int tamis_changed_users_get(tamis_txn *t, uint32_t **uids, size_t *n, tamis_error *err) TAMIS_WUR;
+int tamis_changed_users_clear(tamis_txn *t, tamis_error *err) TAMIS_WUR;
+
+/* Score records (format owned by src/model/record.c). get: TAMIS_ENOTFOUND if none;
+ * the bytes are borrowed (see the top comment). */
+int tamis_score_record_get(tamis_txn *t, uint32_t uid, const void **data, size_t *len,
+                           tamis_error *err) TAMIS_WUR;
+int tamis_score_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t len,
+                           tamis_error *err) TAMIS_WUR;
+/* Deletes every score record. */
+int tamis_score_records_clear(tamis_txn *t, tamis_error *err) TAMIS_WUR;
+/* Calls fn for every score record in ascending uid order until it returns non-zero. */
+typedef int (*tamis_record_visit_fn)(void *ctx, uint32_t uid, const void *data, size_t len);
+int tamis_score_records_foreach(tamis_txn *t, tamis_record_visit_fn fn, void *ctx,
+                                tamis_error *err) TAMIS_WUR;
+/* The same over the users database (encoded contact records). */
+int tamis_user_records_foreach(tamis_txn *t, tamis_record_visit_fn fn, void *ctx,
+                               tamis_error *err) TAMIS_WUR;
+/* The same over the activity database (encoded states). */
+int tamis_activity_foreach(tamis_txn *t, tamis_record_visit_fn fn, void *ctx,
+                           tamis_error *err) TAMIS_WUR;
+
 /* ---- whole-store facts ---------------------------------------------------------- */
 
 typedef struct tamis_store_counts {
@@ -172,6 +207,8 @@ typedef struct tamis_store_counts {
     uint64_t activity_bytes; /* pages of the activity database */
     uint64_t contact_bytes;  /* pages of the users (contact records) database */
     uint64_t index_bytes;    /* pages of keys, identities and phones */
+    uint64_t scores;         /* users with a score record */
+    uint64_t score_bytes;    /* pages of the scores database */
 } tamis_store_counts;
 
 int tamis_store_counts_get(tamis_txn *t, tamis_store_counts *c, tamis_error *err) TAMIS_WUR;

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "tamis/error.h"
+#include "tamis/event.h"
 
 static const char *const format_names[] = {"text", "json", "ndjson", "csv"};
 
@@ -53,8 +54,38 @@ void tamis_cli_iso_time(long long ts_ms, char out[64])
                  tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+void tamis_cli_iso_time_ms(long long ts_ms, char out[64])
+{
+    time_t secs = (time_t)(ts_ms >= 0 ? ts_ms / 1000 : (ts_ms - 999) / 1000);
+    int ms = (int)(ts_ms - (long long)secs * 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
 int tamis_cli_fail(const char *cmd, int rc, const char *msg)
 {
     fprintf(stderr, "tamis %s: %s\n", cmd, msg && *msg ? msg : tamis_strerror(rc));
     return tamis_exit_code_for(rc);
+}
+
+int tamis_cli_parse_time(const char *cmd, const char *opt, const char *value, long long *out_ms)
+{
+    char buf[64];
+    tamis_error err = {0};
+    size_t n = strlen(value);
+    int64_t ms = 0;
+
+    if (n == 10 && value[4] == '-' && value[7] == '-') {
+        snprintf(buf, sizeof buf, "%sT00:00:00Z", value);
+        value = buf;
+        n = strlen(buf);
+    }
+    if (tamis_parse_ts(value, n, &ms, &err) != TAMIS_OK) {
+        fprintf(stderr, "tamis %s: %s: %s\n", cmd, opt, err.msg);
+        return -1;
+    }
+    *out_ms = ms;
+    return 0;
 }

@@ -44,22 +44,13 @@ static void usage(FILE *out)
             "exit codes: 0 ok, 1 failure (I/O), 2 usage\n");
 }
 
-/* --end: unix seconds, any form tamis_parse_ts accepts, or a bare date (midnight UTC). */
+/* --end: a time tamis_cli_parse_time accepts, whole seconds. */
 static int parse_end(const char *value, int64_t *end_ms)
 {
-    char buf[64];
-    tamis_error err = {0};
-    size_t n = strlen(value);
-
-    if (n == 10 && value[4] == '-' && value[7] == '-') {
-        snprintf(buf, sizeof buf, "%sT00:00:00Z", value);
-        value = buf;
-        n = strlen(buf);
-    }
-    if (tamis_parse_ts(value, n, end_ms, &err) != TAMIS_OK) {
-        fprintf(stderr, "tamis gen: --end: %s\n", err.msg);
+    long long ms;
+    if (tamis_cli_parse_time("gen", "--end", value, &ms) != 0)
         return -1;
-    }
+    *end_ms = ms;
     if (*end_ms % 1000) {
         fprintf(stderr, "tamis gen: --end must be a whole second\n");
         return -1;

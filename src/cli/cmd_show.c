@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/render.h"
+#include "cli/results.h"
 #include "tamis/alloc.h"
 #include "tamis/contact_record.h"
 #include "tamis/kinds.h"
@@ -20,11 +22,13 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: tamis [--data DIR] show [--format text|json] USER\n"
-            "       tamis [--data DIR] show --all   (every user, one JSON document per line)\n"
+            "       tamis [--data DIR] show --all   (every user's stored state, one JSON document per line)\n"
             "\n"
-            "Print what the store holds for USER: contact (phone, country, zone, tags,\n"
-            "attributes, identities) and activity (hour log, per-platform facts, groups,\n"
-            "devices, campaigns, failures, recent activity, event ids kept).\n"
+            "Print USER's result as of the last `tamis score` (score, tier, trend, sub-scores,\n"
+            "features, reasons, best channel, hour and cadence) and what the store holds:\n"
+            "contact (phone, country, zone, tags, attributes, identities) and activity (hour\n"
+            "log, per-platform facts, groups, devices, campaigns, failures, recent activity,\n"
+            "event ids kept).\n"
             "\n"
             "exit codes: 0 ok, 1 failure, 2 usage, 4 no such user, 5 store busy\n");
 }
@@ -208,6 +212,63 @@ static const char *or_dash(const json_t *v)
     return json_is_string(v) ? json_string_value(v) : "-";
 }
 
+/* A value of the result object as text ("-" for null). */
+static void text_of(const json_t *v, char *buf, size_t cap)
+{
+    if (json_is_string(v))
+        snprintf(buf, cap, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, cap, "%.3f", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, cap, "%s", json_is_true(v) ? "yes" : "no");
+    else
+        snprintf(buf, cap, "-");
+}
+
+static void print_result(const json_t *r)
+{
+    static const char *const subs[] = {"continuity", "depth", "profile", "interaction", "rhythm", "reachability", "risk"};
+    static const char *const features[] = {
+        "active_days_7", "active_days_30", "active_days_90", "streak", "longest_streak_30", "last_seen",
+        "days_since_seen", "activity_30", "deep_actions_30", "depth_ratio", "reply_rate_30", "delivery_rate_30",
+        "read_rate_30", "click_rate_30", "has_avatar", "has_nickname", "has_status", "profile_updates_90",
+        "days_since_profile_update", "peak_hour", "day_share", "regularity", "max_consecutive_failures",
+        "usable_platforms", "phone_usable", "device_accounts", "device_burst", "timing_cv", "machine_regular",
+        "blocked", "opted_out", "days_since_purchase", "purchases_90", "purchase_value_90", "zone"};
+    char a[64], b[64], c[64];
+    const json_t *v;
+    size_t i;
+
+    if (!json_is_object(r)) {
+        printf("result      not scored yet (run `tamis score`)\n");
+        return;
+    }
+    text_of(json_object_get(r, "score"), a, sizeof a);
+    printf("score       %s   tier %s   trend %s\n", a, json_string_value(json_object_get(r, "tier")),
+           json_string_value(json_object_get(r, "trend")));
+    printf("sub-scores ");
+    for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        text_of(json_object_get(r, subs[i]), a, sizeof a);
+        printf(" %s %s", subs[i], a);
+    }
+    text_of(json_object_get(r, "best_channel"), a, sizeof a);
+    snprintf(b, sizeof b, "%02lld", (long long)json_integer_value(json_object_get(r, "best_hour")));
+    text_of(json_object_get(r, "cadence_days"), c, sizeof c);
+    if (json_integer_value(json_object_get(r, "cadence_days")) == 0)
+        printf("\nreach       channel %s, around %s:00 local, never (cadence of the tier)\n", a, b);
+    else
+        printf("\nreach       channel %s, around %s:00 local, every %s day(s)\n", a, b, c);
+    json_array_foreach(json_object_get(r, "reasons"), i, v) printf("reason      %s\n", json_string_value(v));
+    printf("features   ");
+    for (i = 0; i < sizeof features / sizeof features[0]; i++) {
+        text_of(json_object_get(r, features[i]), a, sizeof a);
+        printf("%s%s=%s", i % 4 == 0 ? "\n  " : "  ", features[i], a);
+    }
+    printf("\n");
+}
+
 static void print_text(json_t *doc)
 {
     json_t *contact = json_object_get(doc, "contact"), *act = json_object_get(doc, "activity");
@@ -219,6 +280,7 @@ static void print_text(json_t *doc)
 
     printf("user        %s%s\n", json_string_value(json_object_get(doc, "user")),
            json_is_true(json_object_get(doc, "auto_created")) ? "  (created from a platform id)" : "");
+    print_result(json_object_get(doc, "result"));
     if (json_is_object(phone))
         printf("phone       %s (%s, %s)\n", json_string_value(json_object_get(phone, "e164")),
                json_is_true(json_object_get(phone, "valid")) ? "valid" : "invalid",
@@ -260,8 +322,10 @@ static void print_text(json_t *doc)
            (long long)json_integer_value(json_object_get(act, "event_ids_kept")));
 }
 
-/* Builds the document of one user; NULL with err filled on failure. */
-static json_t *user_doc(tamis_store *store, tamis_txn *txn, uint32_t uid, tamis_error *err)
+/* Builds the document of one user; NULL with err filled on failure. With rd, the
+ * document has the user's stored result as "result" (null when not scored). */
+static json_t *user_doc(tamis_store *store, tamis_txn *txn, tamis_results_reader *rd, uint32_t uid,
+                        tamis_error *err)
 {
     tamis_contact contact;
     tamis_user_state st;
@@ -277,6 +341,19 @@ static json_t *user_doc(tamis_store *store, tamis_txn *txn, uint32_t uid, tamis_
     }
     doc = json_pack("{s:s,s:b,s:o,s:o}", "user", contact.key, "auto_created", contact.auto_created, "contact",
                     contact_json(store, &contact), "activity", activity_json(store, &st));
+    if (rd) {
+        int rc = tamis_results_get(rd, uid, err);
+        if (rc == 0) {
+            json_t *r = tamis_render_row_object(&rd->row);
+            json_object_del(r, "user");
+            json_object_set_new(doc, "result", r);
+        } else if (rc == TAMIS_ENOTFOUND) {
+            json_object_set_new(doc, "result", json_null());
+        } else {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
     tamis_user_state_free(&st);
     tamis_contact_free(&contact);
     return doc;
@@ -291,7 +368,7 @@ typedef struct all_ctx {
 static int print_one(void *ctx, uint32_t uid, const char *key, size_t key_len)
 {
     all_ctx *a = ctx;
-    json_t *doc = user_doc(a->store, a->txn, uid, a->err);
+    json_t *doc = user_doc(a->store, a->txn, NULL, uid, a->err);
     (void)key;
     (void)key_len;
     if (!doc)
@@ -312,6 +389,8 @@ int tamis_cmd_show(const tamis_cli *cli, int argc, char **argv)
     tamis_store *store = NULL;
     tamis_txn *txn = NULL;
     tamis_error err = {0};
+    tamis_model_config *cfg = NULL;
+    tamis_results_reader rd;
     uint32_t uid;
     int format = TAMIS_OUT_TEXT, c, rc;
     bool all = false;
@@ -345,7 +424,16 @@ int tamis_cmd_show(const tamis_cli *cli, int argc, char **argv)
     }
     if ((rc = tamis_user_lookup(txn, argv[optind], strlen(argv[optind]), &uid, &err)) != 0)
         goto fail;
-    if (!(doc = user_doc(store, txn, uid, &err))) {
+    if ((rc = tamis_cli_load_config(cli, "show", &cfg)) != TAMIS_EXIT_OK) {
+        tamis_txn_abort(txn);
+        tamis_store_close(store);
+        return rc;
+    }
+    tamis_results_reader_init(&rd, store, txn, cfg);
+    doc = user_doc(store, txn, &rd, uid, &err);
+    tamis_results_reader_free(&rd);
+    tamis_model_config_free(cfg);
+    if (!doc) {
         rc = err.code;
         goto fail;
     }

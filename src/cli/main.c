@@ -22,14 +22,18 @@ static const command commands[] = {
     {"import-contacts", tamis_cmd_import_contacts, "import contacts (user keys, phones, zones, identities)"},
     {"ingest", tamis_cmd_ingest, "apply events from CSV or NDJSON files, exactly once"},
     {"stats", tamis_cmd_stats, "summarise the store: users, events, time range, bytes"},
-    {"show", tamis_cmd_show, "print the stored state of one user"},
+    {"score", tamis_cmd_score, "compute every user's score, tier, trend, reasons, channel, hour, cadence"},
+    {"tiers", tamis_cmd_tiers, "count users per tier, overall or by country / platform"},
+    {"show", tamis_cmd_show, "print one user: result, features, reasons and stored state"},
+    {"export", tamis_cmd_export, "write every user's result and features as CSV or NDJSON"},
     {"forget", tamis_cmd_forget, "erase users and every trace of them"},
+    {"config", tamis_cmd_config, "print the effective model configuration (weights, thresholds, country rules)"},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: tamis [--data DIR] COMMAND [OPTIONS] [ARGS]\n"
+            "usage: tamis [--data DIR] [--config FILE] COMMAND [OPTIONS] [ARGS]\n"
             "\n"
             "tamis tells which of your users are really active, from your own first-party events.\n"
             "\n"
@@ -37,6 +41,8 @@ static void usage(FILE *out)
             "  --data DIR     data directory (default $TAMIS_DATA, else ./tamis-data)\n"
             "  --map-size N   the store's address space in bytes, suffix K/M/G allowed\n"
             "                 (default $TAMIS_MAP_SIZE, else 64G; sparse on disk)\n"
+            "  --config FILE  model configuration (INI) over the shipped defaults (default\n"
+            "                 $TAMIS_CONFIG, else DIR/tamis.ini if it exists; docs/CONFIG.md)\n"
             "  -h, --help     this help; `tamis COMMAND --help` for a command's own\n"
             "  --version      print the version\n"
             "\n"
@@ -96,6 +102,9 @@ int main(int argc, char **argv)
     if (getenv("TAMIS_MAP_SIZE") && parse_size(getenv("TAMIS_MAP_SIZE"), &cli.map_size_bytes) != 0)
         return TAMIS_EXIT_USAGE;
     cli.data_dir = getenv("TAMIS_DATA");
+    cli.config_path = getenv("TAMIS_CONFIG");
+    if (cli.config_path && !*cli.config_path)
+        cli.config_path = NULL;
     if (!cli.data_dir || !*cli.data_dir)
         cli.data_dir = "./tamis-data";
 
@@ -112,6 +121,10 @@ int main(int argc, char **argv)
             cli.data_dir = argv[++i];
         } else if (!strncmp(a, "--data=", 7)) {
             cli.data_dir = a + 7;
+        } else if (!strcmp(a, "--config") && i + 1 < argc) {
+            cli.config_path = argv[++i];
+        } else if (!strncmp(a, "--config=", 9)) {
+            cli.config_path = a + 9;
         } else if (!strcmp(a, "--map-size") && i + 1 < argc) {
             if (parse_size(argv[++i], &cli.map_size_bytes) != 0)
                 return TAMIS_EXIT_USAGE;

@@ -197,15 +197,15 @@ int tamis_tz_normalize(const char *text, size_t len, char out[TAMIS_TZ_NAME_MAX]
     return TAMIS_OK;
 }
 
-/* Offset of a known zone at utc_ms: raw offset plus daylight saving, from a Gregorian
- * calendar opened on that zone. Whole minutes (historic LMT seconds are dropped). */
-static int zone_offset_at(const char *tz, size_t n, int64_t utc_ms, int *offset_minutes,
-                          tamis_error *err)
+/* Offsets of a known zone at n instants: raw offset plus daylight saving, from one
+ * Gregorian calendar opened on that zone. Whole minutes (historic LMT seconds are
+ * dropped). */
+static int zone_offsets_at(const char *tz, size_t n, const int64_t *utc_ms, size_t count,
+                           int *offset_minutes, tamis_error *err)
 {
     UChar id[TAMIS_TZ_NAME_MAX];
     UErrorCode st = U_ZERO_ERROR;
     UCalendar *cal;
-    int32_t zone_ms, dst_ms;
     int rc = TAMIS_OK;
 
     if (!widen_zone(tz, n, id))
@@ -219,32 +219,35 @@ static int zone_offset_at(const char *tz, size_t n, int64_t utc_ms, int *offset_
     }
     /* a lenient calendar would clamp instants beyond its range instead of failing */
     ucal_setAttribute(cal, UCAL_LENIENT, 0);
-    ucal_setMillis(cal, (UDate)utc_ms, &st);
-    zone_ms = ucal_get(cal, UCAL_ZONE_OFFSET, &st);
-    dst_ms = ucal_get(cal, UCAL_DST_OFFSET, &st);
-    if (U_FAILURE(st)) {
-        rc = tamis_error_set(err, TAMIS_EINPUT,
-                             "time zone \"%.*s\": instant %lld ms outside ICU's range (%s)",
-                             quote_len(n), tz, (long long)utc_ms, u_errorName(st));
-        goto done;
+    for (size_t i = 0; i < count; i++) {
+        int32_t zone_ms, dst_ms;
+        ucal_setMillis(cal, (UDate)utc_ms[i], &st);
+        zone_ms = ucal_get(cal, UCAL_ZONE_OFFSET, &st);
+        dst_ms = ucal_get(cal, UCAL_DST_OFFSET, &st);
+        if (U_FAILURE(st)) {
+            rc = tamis_error_set(err, TAMIS_EINPUT,
+                                 "time zone \"%.*s\": instant %lld ms outside ICU's range (%s)",
+                                 quote_len(n), tz, (long long)utc_ms[i], u_errorName(st));
+            goto done;
+        }
+        offset_minutes[i] = (int)((zone_ms + (int64_t)dst_ms) / 60000);
     }
-    *offset_minutes = (int)((zone_ms + (int64_t)dst_ms) / 60000);
 done:
     if (cal)
         ucal_close(cal);
     return rc;
 }
 
-int tamis_tz_offset_minutes(const char *tz, int64_t utc_ms, int *offset_minutes,
-                            tamis_error *err)
+int tamis_tz_offsets_minutes(const char *tz, const int64_t *utc_ms, size_t count,
+                             int *offset_minutes, tamis_error *err)
 {
     size_t n = strlen(tz);
     int minutes = 0;
 
-    *offset_minutes = 0;
     switch (parse_offset(tz, n, &minutes)) {
     case OFFSET_OK:
-        *offset_minutes = minutes;
+        for (size_t i = 0; i < count; i++)
+            offset_minutes[i] = minutes;
         return TAMIS_OK;
     case OFFSET_BAD:
     case OFFSET_RANGE:
@@ -257,7 +260,14 @@ int tamis_tz_offset_minutes(const char *tz, int64_t utc_ms, int *offset_minutes,
     if (!zone_is_known(tz, n))
         return tamis_error_set(err, TAMIS_EINPUT, "time zone \"%.*s\": unknown zone name",
                                quote_len(n), tz);
-    return zone_offset_at(tz, n, utc_ms, offset_minutes, err);
+    return zone_offsets_at(tz, n, utc_ms, count, offset_minutes, err);
+}
+
+int tamis_tz_offset_minutes(const char *tz, int64_t utc_ms, int *offset_minutes,
+                            tamis_error *err)
+{
+    *offset_minutes = 0;
+    return tamis_tz_offsets_minutes(tz, &utc_ms, 1, offset_minutes, err);
 }
 
 /* ------------------------------------------------------------------------------------

@@ -23,14 +23,15 @@
 #include "store_int.h"
 
 const char *const store_db_names[DB__COUNT] = {
-    "meta", "keys", "users", "activity", "identities", "phones", "platforms", "ledger",
+    "meta", "keys", "users", "activity", "identities", "phones", "platforms", "ledger", "scores", "marks",
 };
 
 unsigned store_db_flags(int db)
 {
     switch (db) {
     case DB_USERS:
-    case DB_ACTIVITY: return MDB_INTEGERKEY;
+    case DB_ACTIVITY:
+    case DB_SCORES: return MDB_INTEGERKEY;
     case DB_PHONES: return MDB_DUPSORT | MDB_DUPFIXED;
     default: return 0;
     }
@@ -239,9 +240,15 @@ static void forget_new_platforms(tamis_txn *t)
 
 int tamis_txn_commit(tamis_txn *t, tamis_error *err)
 {
-    int rc = mdb_txn_commit(t->txn);
+    int rc;
+    if ((rc = store_flush_marks(t, err)) != 0) {
+        tamis_txn_abort(t);
+        return rc;
+    }
+    rc = mdb_txn_commit(t->txn);
     if (rc)
         forget_new_platforms(t);
+    store_free_marks(t);
     tamis_free(t);
     return rc ? store_lmdb_error(err, rc, "commit") : TAMIS_OK;
 }
@@ -253,6 +260,7 @@ void tamis_txn_abort(tamis_txn *t)
     mdb_txn_abort(t->txn);
     if (t->write) /* a reader never interned anything (and may run beside a writer) */
         forget_new_platforms(t);
+    store_free_marks(t);
     tamis_free(t);
 }
 
@@ -375,6 +383,8 @@ int tamis_user_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t l
 {
     MDB_val k = {4, &uid}, v = {len, (void *)data};
     int rc = mdb_put(t->txn, t->s->dbi[DB_USERS], &k, &v, 0);
+    if (rc == 0)
+        store_mark_changed(t, uid);
     return rc ? store_lmdb_error(err, rc, "write user") : TAMIS_OK;
 }
 
@@ -402,6 +412,10 @@ int tamis_user_delete(tamis_txn *t, uint32_t uid, tamis_error *err)
     rc = mdb_del(t->txn, t->s->dbi[DB_ACTIVITY], &k, NULL);
     if (rc && rc != MDB_NOTFOUND)
         return store_lmdb_error(err, rc, "delete activity");
+    rc = mdb_del(t->txn, t->s->dbi[DB_SCORES], &k, NULL);
+    if (rc && rc != MDB_NOTFOUND)
+        return store_lmdb_error(err, rc, "delete scores");
+    store_mark_removed(t, uid);
     return TAMIS_OK;
 }
 
@@ -423,17 +437,33 @@ int tamis_activity_get(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_e
     return decode_activity(mdb_get(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v), &v, st, err);
 }
 
+int tamis_activity_get_reuse(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_error *err)
+{
+    MDB_val k = {4, &uid}, v;
+    int rc = mdb_get(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        tamis_user_state_clear(st);
+        return TAMIS_OK;
+    }
+    if (rc)
+        return store_lmdb_error(err, rc, "read activity");
+    return tamis_user_state_decode_reuse(st, v.mv_data, v.mv_size, err);
+}
+
 int tamis_activity_put(tamis_txn *t, uint32_t uid, const void *data, size_t len, bool append, tamis_error *err)
 {
     MDB_val k = {4, &uid}, v = {len, (void *)data};
     int rc = mdb_put(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v, append ? MDB_APPEND : 0);
     if (rc == MDB_KEYEXIST && append)
         rc = mdb_put(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v, 0);
+    if (rc == 0)
+        store_mark_changed(t, uid);
     return rc ? store_lmdb_error(err, rc, "write activity") : TAMIS_OK;
 }
 
 struct tamis_activity_cursor {
     MDB_cursor *cur;
+    tamis_txn *t;
 };
 
 int tamis_activity_cursor_open(tamis_txn *t, tamis_activity_cursor **out, tamis_error *err)
@@ -444,6 +474,7 @@ int tamis_activity_cursor_open(tamis_txn *t, tamis_activity_cursor **out, tamis_
         return store_lmdb_error(err, rc, "open activity cursor");
     *out = tamis_malloc(sizeof **out);
     (*out)->cur = cur;
+    (*out)->t = t;
     return TAMIS_OK;
 }
 
@@ -464,6 +495,8 @@ int tamis_activity_cursor_put(tamis_activity_cursor *c, uint32_t uid, const void
 {
     MDB_val k = {4, &uid}, v = {len, (void *)data};
     int rc = mdb_cursor_put(c->cur, &k, &v, 0);
+    if (rc == 0)
+        store_mark_changed(c->t, uid);
     return rc ? store_lmdb_error(err, rc, "write activity") : TAMIS_OK;
 }
 

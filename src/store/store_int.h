@@ -15,7 +15,8 @@
 
 #define STORE_FORMAT "1"
 
-enum { DB_META, DB_KEYS, DB_USERS, DB_ACTIVITY, DB_IDENTITIES, DB_PHONES, DB_PLATFORMS, DB_LEDGER, DB__COUNT };
+enum { DB_META, DB_KEYS, DB_USERS, DB_ACTIVITY, DB_IDENTITIES, DB_PHONES, DB_PLATFORMS, DB_LEDGER, DB_SCORES, DB_MARKS,
+       DB__COUNT };
 
 struct tamis_store {
     char *dir;
@@ -35,7 +36,18 @@ struct tamis_txn {
     MDB_txn *txn;
     bool write;
     uint32_t platforms_at_begin; /* to forget names interned by an aborted txn */
+    struct roaring_bitmap_s *changed; /* uids whose contact or activity this txn wrote */
+    struct roaring_bitmap_s *removed; /* uids this txn deleted */
 };
+
+/* Notes that uid's contact or activity changed (or that uid was deleted) in t; the
+ * marks reach the `marks` database when t commits (store_scores.c). */
+void store_mark_changed(tamis_txn *t, uint32_t uid);
+void store_mark_removed(tamis_txn *t, uint32_t uid);
+/* Writes t's marks into the stored set of users changed since the last score. */
+int store_flush_marks(tamis_txn *t, tamis_error *err);
+/* Frees t's marks. */
+void store_free_marks(tamis_txn *t);
 
 extern const char *const store_db_names[DB__COUNT];
 /* LMDB flags of a named database. */

@@ -1,0 +1,215 @@
+/* cmd_export.c — `tamis export`: every scored user's result and features as CSV or
+ * NDJSON, with stable documented columns (include/tamis/columns.h, docs/MODEL.md). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/render.h"
+#include "cli/results.h"
+#include "tamis/alloc.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: tamis [--data DIR] export [--format csv|ndjson] [--columns A,B,...]\n"
+            "                          [--tier T[,T...]] [-o FILE]\n"
+            "\n"
+            "Write every scored user (run `tamis score` first): user, score, tier, trend,\n"
+            "sub-scores, channel, hour, cadence, every feature and the reasons. Columns and\n"
+            "their formats are listed in docs/MODEL.md; --columns picks and orders them.\n"
+            "\n"
+            "  --format F    csv (default, with a header) or ndjson (one object per user)\n"
+            "  --columns L   comma-separated column names\n"
+            "  --tier L      only users in these tiers\n"
+            "  -o FILE       write to FILE (written to FILE.tmp, renamed when complete)\n"
+            "\n"
+            "exit codes: 0 ok, 1 failure, 2 usage, 5 store busy\n");
+}
+
+typedef struct export_ctx {
+    FILE *out;
+    tamis_out_format format;
+    size_t *cols;
+    size_t n_cols;
+    bool tiers[TAMIS_TIER__COUNT];
+    bool tier_filter;
+    unsigned long long rows;
+} export_ctx;
+
+static int write_row(void *vctx, tamis_results_reader *rd)
+{
+    export_ctx *x = vctx;
+    if (x->tier_filter && !x->tiers[rd->result.tier])
+        return 0;
+    if (x->format == TAMIS_OUT_NDJSON)
+        fputc('{', x->out);
+    for (size_t i = 0; i < x->n_cols; i++) {
+        tamis_value v;
+        tamis_column_value(x->cols[i], &rd->row, &v);
+        if (x->format == TAMIS_OUT_NDJSON) {
+            if (i)
+                fputc(',', x->out);
+            tamis_render_json_string(x->out, tamis_column_name(x->cols[i]));
+            fputc(':', x->out);
+            tamis_render_json(x->out, &v, &rd->row);
+        } else {
+            if (i)
+                fputc(',', x->out);
+            tamis_render_csv(x->out, &v, &rd->row);
+        }
+    }
+    fputs(x->format == TAMIS_OUT_NDJSON ? "}\n" : "\n", x->out);
+    x->rows++;
+    return ferror(x->out) ? TAMIS_EIO : 0;
+}
+
+/* Parses a comma-separated list, calling fn for each item; -1 on a bad item. */
+static int parse_list(const char *list, int (*fn)(void *ctx, const char *item, size_t len), void *ctx)
+{
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0 || fn(ctx, p, n) != 0)
+            return -1;
+        p += n + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+static int add_column(void *vctx, const char *item, size_t len)
+{
+    export_ctx *x = vctx;
+    int col = tamis_column_find(item, len);
+    if (col < 0) {
+        fprintf(stderr, "tamis export: --columns: unknown column '%.*s' (see docs/MODEL.md)\n", (int)len, item);
+        return -1;
+    }
+    x->cols[x->n_cols++] = (size_t)col;
+    return 0;
+}
+
+static int add_tier(void *vctx, const char *item, size_t len)
+{
+    export_ctx *x = vctx;
+    int t = tamis_tier_from_name(item, len);
+    if (t < 0) {
+        fprintf(stderr, "tamis export: --tier: unknown tier '%.*s'\n", (int)len, item);
+        return -1;
+    }
+    x->tiers[t] = x->tier_filter = true;
+    return 0;
+}
+
+static int export(const tamis_cli *cli, export_ctx *x, const char *path)
+{
+    tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, true);
+    tamis_model_config *cfg = NULL;
+    tamis_store *store = NULL;
+    tamis_txn *txn = NULL;
+    tamis_results_reader rd;
+    tamis_error err = {0};
+    char *tmp = NULL;
+    int rc;
+
+    if ((rc = tamis_cli_load_config(cli, "export", &cfg)) != TAMIS_EXIT_OK)
+        return rc;
+    if ((rc = tamis_store_open(cli->data_dir, &so, &store, &err)) != 0 ||
+        (rc = tamis_txn_begin(store, false, &txn, &err)) != 0) {
+        tamis_store_close(store);
+        tamis_model_config_free(cfg);
+        return tamis_cli_fail("export", rc, err.msg);
+    }
+    x->out = stdout;
+    if (path) {
+        size_t n = strlen(path) + 5;
+        tmp = tamis_malloc(n);
+        snprintf(tmp, n, "%s.tmp", path);
+        if (!(x->out = fopen(tmp, "w"))) {
+            tamis_error_set(&err, TAMIS_EIO, "cannot write %s", tmp);
+            rc = TAMIS_EIO;
+        }
+    }
+    if (rc == 0) {
+        if (x->format == TAMIS_OUT_CSV)
+            for (size_t i = 0; i < x->n_cols; i++)
+                fprintf(x->out, i ? ",%s" : "%s", tamis_column_name(x->cols[i]));
+        if (x->format == TAMIS_OUT_CSV)
+            fputc('\n', x->out);
+        tamis_results_reader_init(&rd, store, txn, cfg);
+        rc = tamis_results_foreach(&rd, write_row, x, &err);
+        if (rc == TAMIS_EIO)
+            tamis_error_set(&err, TAMIS_EIO, "write failed");
+        tamis_results_reader_free(&rd);
+    }
+    if (path && x->out) {
+        if (fclose(x->out) != 0 && rc == 0)
+            rc = tamis_error_set(&err, TAMIS_EIO, "cannot write %s", tmp);
+        if (rc == 0 && rename(tmp, path) != 0)
+            rc = tamis_error_set(&err, TAMIS_EIO, "cannot rename %s to %s", tmp, path);
+        if (rc)
+            remove(tmp);
+    } else if (fflush(stdout) != 0 && rc == 0) {
+        rc = tamis_error_set(&err, TAMIS_EIO, "write to stdout failed");
+    }
+    tamis_free(tmp);
+    tamis_txn_abort(txn);
+    tamis_store_close(store);
+    tamis_model_config_free(cfg);
+    if (rc)
+        return tamis_cli_fail("export", rc, err.msg);
+    fprintf(stderr, "export: %llu user(s)%s%s\n", x->rows, path ? " to " : "", path ? path : "");
+    return TAMIS_EXIT_OK;
+}
+
+int tamis_cmd_export(const tamis_cli *cli, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"format", required_argument, 0, 'f'},
+                                              {"columns", required_argument, 0, 'c'},
+                                              {"tier", required_argument, 0, 't'},
+                                              {"output", required_argument, 0, 'o'},
+                                              {"help", no_argument, 0, 'h'},
+                                              {0, 0, 0, 0}};
+    export_ctx x;
+    const char *path = NULL, *columns = NULL;
+    int c, fmt, rc;
+
+    memset(&x, 0, sizeof x);
+    x.format = TAMIS_OUT_CSV;
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if ((fmt = tamis_cli_parse_format("export", optarg, 1u << TAMIS_OUT_CSV | 1u << TAMIS_OUT_NDJSON)) < 0)
+                return TAMIS_EXIT_USAGE;
+            x.format = (tamis_out_format)fmt;
+            break;
+        case 'c': columns = optarg; break;
+        case 't':
+            if (parse_list(optarg, add_tier, &x) != 0)
+                return TAMIS_EXIT_USAGE;
+            break;
+        case 'o': path = optarg; break;
+        case 'h': usage(stdout); return TAMIS_EXIT_OK;
+        default: usage(stderr); return TAMIS_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "tamis export: unexpected argument '%s'\n", argv[optind]);
+        return TAMIS_EXIT_USAGE;
+    }
+    /* a list of n names has at least 2n - 1 bytes */
+    x.cols = tamis_calloc(columns ? strlen(columns) / 2 + 2 : tamis_column_count(), sizeof *x.cols);
+    if (columns) {
+        if (parse_list(columns, add_column, &x) != 0) {
+            tamis_free(x.cols);
+            return TAMIS_EXIT_USAGE;
+        }
+    } else {
+        for (size_t i = 0; i < tamis_column_count(); i++)
+            x.cols[x.n_cols++] = i;
+    }
+    rc = export(cli, &x, path);
+    tamis_free(x.cols);
+    return rc;
+}

@@ -1,0 +1,204 @@
+/* render.c — column values as CSV, JSON text and jansson values (see render.h).
+ *
+ * Doubles are written with %.17g, which reads back to the same double; CSV and JSON
+ * writers are hand-written because export writes millions of rows and jansson would
+ * allocate for every value. */
+#include "cli/render.h"
+
+#include <string.h>
+
+#include "cli/cli.h"
+#include "tamis/kinds.h"
+
+void tamis_render_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        default:
+            if (*p < 0x20)
+                fprintf(out, "\\u%04x", *p);
+            else
+                fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+static void csv_string(FILE *out, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static const char *pname(const tamis_export_row *row, uint8_t id)
+{
+    const char *n = row->names ? row->names->name[id] : NULL;
+    return n ? n : "?";
+}
+
+static void reason_text(const tamis_export_row *row, size_t i, char *buf, size_t cap)
+{
+    tamis_reason_text(&row->result->reasons[i], row->result, row->names, buf, cap);
+}
+
+static void print_double(FILE *out, double d)
+{
+    fprintf(out, "%.17g", d);
+}
+
+void tamis_render_csv(FILE *out, const tamis_value *v, const tamis_export_row *row)
+{
+    const tamis_features *f = row->features;
+    char buf[256], when[64];
+    switch (v->type) {
+    case TAMIS_V_NULL: break;
+    case TAMIS_V_BOOL: fputs(v->b ? "true" : "false", out); break;
+    case TAMIS_V_INT: fprintf(out, "%lld", (long long)v->i); break;
+    case TAMIS_V_DOUBLE: print_double(out, v->d); break;
+    case TAMIS_V_STRING: csv_string(out, v->s); break;
+    case TAMIS_V_TIME: tamis_cli_iso_time_ms(v->i, when); fputs(when, out); break;
+    case TAMIS_V_HIST:
+        for (int h = 0; h < 24; h++)
+            fprintf(out, h ? ";%u" : "%u", f->hour_hist_30[h]);
+        break;
+    case TAMIS_V_REASONS: {
+        /* reasons never contain quotes or line breaks, but may contain commas */
+        fputc('"', out);
+        for (size_t i = 0; i < row->result->n_reasons; i++) {
+            reason_text(row, i, buf, sizeof buf);
+            fprintf(out, i ? " | %s" : "%s", buf);
+        }
+        fputc('"', out);
+        break;
+    }
+    case TAMIS_V_PLATFORMS:
+        for (uint8_t i = 0; i < f->n_platforms; i++) {
+            const tamis_platform_features *p = &f->platforms[i];
+            fprintf(out, "%s%s:sent=%u;delivered=%u;read=%u;reply=%u;click=%u;failures=%u;usable=%d", i ? "|" : "",
+                    pname(row, p->platform), p->outbound_sent_30, p->delivered_30, p->read_30, p->reply_30,
+                    p->click_30, p->consecutive_failures, p->usable);
+        }
+        break;
+    }
+}
+
+static void json_num_or_null(FILE *out, double d)
+{
+    if (d != d)
+        fputs("null", out);
+    else
+        print_double(out, d);
+}
+
+static void json_i32_or_null(FILE *out, int32_t i)
+{
+    if (i == TAMIS_NULL_I32)
+        fputs("null", out);
+    else
+        fprintf(out, "%d", i);
+}
+
+void tamis_render_json(FILE *out, const tamis_value *v, const tamis_export_row *row)
+{
+    const tamis_features *f = row->features;
+    char buf[256], when[64];
+    switch (v->type) {
+    case TAMIS_V_NULL: fputs("null", out); break;
+    case TAMIS_V_BOOL: fputs(v->b ? "true" : "false", out); break;
+    case TAMIS_V_INT: fprintf(out, "%lld", (long long)v->i); break;
+    case TAMIS_V_DOUBLE: print_double(out, v->d); break;
+    case TAMIS_V_STRING: tamis_render_json_string(out, v->s); break;
+    case TAMIS_V_TIME: tamis_cli_iso_time_ms(v->i, when); tamis_render_json_string(out, when); break;
+    case TAMIS_V_HIST:
+        for (int h = 0; h < 24; h++)
+            fprintf(out, h ? ",%u" : "[%u", f->hour_hist_30[h]);
+        fputc(']', out);
+        break;
+    case TAMIS_V_REASONS:
+        fputc('[', out);
+        for (size_t i = 0; i < row->result->n_reasons; i++) {
+            reason_text(row, i, buf, sizeof buf);
+            if (i)
+                fputc(',', out);
+            tamis_render_json_string(out, buf);
+        }
+        fputc(']', out);
+        break;
+    case TAMIS_V_PLATFORMS:
+        fputc('{', out);
+        for (uint8_t i = 0; i < f->n_platforms; i++) {
+            const tamis_platform_features *p = &f->platforms[i];
+            const char *consent = tamis_platform_consent(p);
+            if (i)
+                fputc(',', out);
+            tamis_render_json_string(out, pname(row, p->platform));
+            fprintf(out, ":{\"has_identity\":%s,\"activity_30\":%u,\"outbound_sent_30\":%u,\"delivered_30\":%u,"
+                         "\"read_30\":%u,\"reply_30\":%u,\"click_30\":%u,\"reply_rate_30\":",
+                    p->has_identity ? "true" : "false", p->activity_30, p->outbound_sent_30, p->delivered_30,
+                    p->read_30, p->reply_30, p->click_30);
+            json_num_or_null(out, p->reply_rate_30);
+            fputs(",\"delivery_rate_30\":", out);
+            json_num_or_null(out, p->delivery_rate_30);
+            fputs(",\"read_rate_30\":", out);
+            json_num_or_null(out, p->read_rate_30);
+            fputs(",\"click_rate_30\":", out);
+            json_num_or_null(out, p->click_rate_30);
+            fputs(",\"days_since_seen\":", out);
+            json_i32_or_null(out, p->days_since_seen);
+            fprintf(out, ",\"consecutive_failures\":%u,\"last_failure_reason\":", p->consecutive_failures);
+            if (p->last_failure_reason[0])
+                tamis_render_json_string(out, p->last_failure_reason);
+            else
+                fputs("null", out);
+            fputs(",\"consent\":", out);
+            if (consent)
+                tamis_render_json_string(out, consent);
+            else
+                fputs("null", out);
+            fprintf(out, ",\"usable\":%s}", p->usable ? "true" : "false");
+        }
+        fputc('}', out);
+        break;
+    }
+}
+
+json_t *tamis_render_jansson(const tamis_value *v, const tamis_export_row *row)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    json_t *j;
+    if (!mem)
+        return json_null();
+    tamis_render_json(mem, v, row);
+    fclose(mem);
+    j = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+    free(text); /* allocated by open_memstream, not by tamis */
+    return j ? j : json_null();
+}
+
+json_t *tamis_render_row_object(const tamis_export_row *row)
+{
+    json_t *o = json_object();
+    for (size_t c = 0; c < tamis_column_count(); c++) {
+        tamis_value v;
+        tamis_column_value(c, row, &v);
+        json_object_set_new(o, tamis_column_name(c), tamis_render_jansson(&v, row));
+    }
+    return o;
+}

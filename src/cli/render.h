@@ -1,0 +1,23 @@
+/* render.h — writing per-user column values (include/tamis/columns.h) as CSV cells,
+ * JSON text and jansson values (src/cli/render.c). Shared by export, show and tiers. */
+#ifndef TAMIS_CLI_RENDER_H
+#define TAMIS_CLI_RENDER_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "tamis/columns.h"
+
+/* One CSV cell (RFC 4180 quoting when needed; null is empty; lists are joined:
+ * hour_hist_30 with ';', reasons with " | ", platforms as "name:k=v;...|..."). */
+void tamis_render_csv(FILE *out, const tamis_value *v, const tamis_export_row *row);
+/* One JSON value. */
+void tamis_render_json(FILE *out, const tamis_value *v, const tamis_export_row *row);
+/* A JSON string literal with escapes. */
+void tamis_render_json_string(FILE *out, const char *s);
+/* One jansson value (new reference). */
+json_t *tamis_render_jansson(const tamis_value *v, const tamis_export_row *row);
+/* Every column of row as one JSON object (new reference). */
+json_t *tamis_render_row_object(const tamis_export_row *row);
+
+#endif

@@ -1,0 +1,34 @@
+/* results.h — reading stored score records back with their user's key, contact and
+ * zone (src/cli/results.c), for export, tiers and show. */
+#ifndef TAMIS_CLI_RESULTS_H
+#define TAMIS_CLI_RESULTS_H
+
+#include "tamis/columns.h"
+#include "tamis/contact_record.h"
+#include "tamis/model_config.h"
+#include "tamis/store.h"
+#include "tamis/zone_hours.h"
+
+typedef struct tamis_results_reader {
+    tamis_store *store;
+    tamis_txn *txn;
+    tamis_zone_cache *zones;        /* for zone names */
+    tamis_platform_names names;
+    tamis_result result;
+    tamis_features features;
+    tamis_contact contact;
+    tamis_export_row row;
+} tamis_results_reader;
+
+/* Called per user with reader->row filled; non-zero stops (and is returned). */
+typedef int (*tamis_result_visit_fn)(void *ctx, tamis_results_reader *rd);
+
+void tamis_results_reader_init(tamis_results_reader *rd, tamis_store *store, tamis_txn *txn,
+                               const tamis_model_config *cfg);
+void tamis_results_reader_free(tamis_results_reader *rd);
+/* Every stored result in uid order. */
+int tamis_results_foreach(tamis_results_reader *rd, tamis_result_visit_fn fn, void *ctx, tamis_error *err);
+/* One user's result: TAMIS_ENOTFOUND when it has no score yet. */
+int tamis_results_get(tamis_results_reader *rd, uint32_t uid, tamis_error *err);
+
+#endif
