@@ -287,7 +287,8 @@ static bool field_present(const scan_ctx *x, const char *name)
                 return true;
     for (size_t i = 0; i < st->n_facets; i++) {
         const tamis_facet *fc = &st->facets[i];
-        if (fc->type == TAMIS_FACET_FIELD && fc->key_len == len && fc->first_ms < x->tc &&
+        if (fc->type == TAMIS_FACET_FIELD && fc->kind == TAMIS_KIND_PROFILE_UPDATE && fc->key_len == len &&
+            fc->first_ms < x->tc &&
             memcmp(tamis_facet_key(fc), name, len) == 0)
             return true;
     }
