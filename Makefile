@@ -63,6 +63,7 @@ test: test-unit test-asan test-tsan test-fuzz
 
 bench: build
 	bash bench/ingest.sh
+	bash bench/score.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

@@ -131,6 +131,9 @@ void tamis_device_facts_free(tamis_device_facts *f);
 /* Records that uid was first seen on device (len bytes) at first_ms. */
 void tamis_device_facts_add(tamis_device_facts *f, const char *device, size_t len, uint32_t uid,
                             int64_t first_ms);
+/* Moves every entry of src into dst (src is left empty): threads that each read part
+ * of the users fill their own table, then one absorbs the others. */
+void tamis_device_facts_absorb(tamis_device_facts *dst, tamis_device_facts *src);
 /* Sorts what was added; call once before the first query. */
 void tamis_device_facts_finish(tamis_device_facts *f);
 /* Accounts seen on device (this one included, at least 1), and how many other accounts

@@ -79,10 +79,18 @@ typedef struct tamis_result {
     tamis_reason reasons[TAMIS_MAX_REASONS];
 } tamis_result;
 
-/* Platform names by interned id (NULL for unused ids); borrowed from the store. */
+/* Platform names by interned id (NULL for unused ids); borrowed from the store. Once
+ * bound to a configuration (tamis_platform_names_bind), it also holds each platform's
+ * rules, so scoring a user looks nothing up by name; unbound, or bound to another
+ * configuration, the rules are looked up by name on each use. */
 typedef struct tamis_platform_names {
     const char *name[256];
+    const tamis_model_config *rules_cfg;      /* the configuration rules[] came from */
+    const tamis_platform_rules *rules[256];   /* borrowed from rules_cfg; NULL: none */
 } tamis_platform_names;
+
+/* Resolves every named platform's rules in cfg (borrowed: cfg must outlive names). */
+void tamis_platform_names_bind(tamis_platform_names *names, const tamis_model_config *cfg);
 
 /* Computes the full judgement of one user. contact may be NULL. */
 void tamis_score_compute(const tamis_features *f, const tamis_contact *contact,

@@ -5,12 +5,14 @@
  * store's change marks), plus the users sharing a device with them, are rescored —
  * unless Tc (T rounded up to the hour), the configuration, or --full differ from the
  * last run, in which case every user is. One write transaction: either every result
- * of the run is stored, or none. */
+ * of the run is stored, or none. Users are read and judged by worker threads, each in
+ * its own read transaction; the calling thread writes the records. */
 #ifndef TAMIS_SCORE_RUN_H
 #define TAMIS_SCORE_RUN_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tamis/error.h"
 #include "tamis/model_config.h"
@@ -22,6 +24,8 @@ typedef struct tamis_score_options {
     int64_t as_of_ms;          /* T */
     bool full;                 /* rescore everyone */
     tamis_progress *progress;  /* may be NULL; counts users */
+    unsigned threads;          /* threads judging users; 0: one per CPU (at most 8) */
+    FILE *trace;               /* step timings (TAMIS_TRACE); NULL: none */
 } tamis_score_options;
 
 typedef struct tamis_score_summary {

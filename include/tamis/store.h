@@ -115,6 +115,9 @@ int tamis_activity_cursor_get(tamis_activity_cursor *c, uint32_t uid, tamis_user
                               tamis_error *err) TAMIS_WUR;
 int tamis_activity_cursor_put(tamis_activity_cursor *c, uint32_t uid, const void *data, size_t len,
                               tamis_error *err) TAMIS_WUR;
+/* The encoded state of uid, borrowed (see the top comment); TAMIS_ENOTFOUND if none. */
+int tamis_activity_cursor_bytes(tamis_activity_cursor *c, uint32_t uid, const void **data, size_t *len,
+                                tamis_error *err) TAMIS_WUR;
 void tamis_activity_cursor_close(tamis_activity_cursor *c);
 
 /* Iterates every uid in ascending order: calls fn(ctx, uid, key, key_len) until it
@@ -183,12 +186,26 @@ int tamis_changed_users_clear(tamis_txn *t, tamis_error *err) TAMIS_WUR;
  * the bytes are borrowed (see the top comment). */
 int tamis_score_record_get(tamis_txn *t, uint32_t uid, const void **data, size_t *len,
                            tamis_error *err) TAMIS_WUR;
-int tamis_score_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t len,
+/* append: uid is above every stored score's (faster; falls back to a plain put). */
+int tamis_score_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t len, bool append,
                            tamis_error *err) TAMIS_WUR;
 /* Deletes every score record. */
 int tamis_score_records_clear(tamis_txn *t, tamis_error *err) TAMIS_WUR;
 /* Calls fn for every score record in ascending uid order until it returns non-zero. */
 typedef int (*tamis_record_visit_fn)(void *ctx, uint32_t uid, const void *data, size_t len);
+/* Which database a range walk reads. */
+typedef enum tamis_record_db {
+    TAMIS_RECORDS_USERS,    /* encoded contact records */
+    TAMIS_RECORDS_ACTIVITY, /* encoded states */
+    TAMIS_RECORDS_SCORES    /* score records */
+} tamis_record_db;
+/* Calls fn for every record of db with lo <= uid < hi, ascending, until it returns
+ * non-zero (which is then returned). Readers in several threads split the uid space
+ * this way, each in its own read transaction. */
+int tamis_records_foreach_range(tamis_txn *t, tamis_record_db db, uint32_t lo, uint32_t hi,
+                                tamis_record_visit_fn fn, void *ctx, tamis_error *err) TAMIS_WUR;
+/* One more than the highest uid with a contact record (0 when there is none). */
+int tamis_user_uid_end(tamis_txn *t, uint32_t *end, tamis_error *err) TAMIS_WUR;
 int tamis_score_records_foreach(tamis_txn *t, tamis_record_visit_fn fn, void *ctx,
                                 tamis_error *err) TAMIS_WUR;
 /* The same over the users database (encoded contact records). */

@@ -162,6 +162,28 @@ int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len
 int tamis_user_state_decode_reuse(tamis_user_state *st, const uint8_t *buf, size_t len,
                                   tamis_error *err) TAMIS_WUR;
 
+/* Like decode_reuse, but checks and skips the event-id hashes instead of keeping them
+ * (st->n_ids is 0): for readers that judge a user and never apply events to it. */
+int tamis_user_state_decode_judge(tamis_user_state *st, const uint8_t *buf, size_t len,
+                                  tamis_error *err) TAMIS_WUR;
+
+/* One facet read in place from encoded bytes (key borrowed from them, not
+ * NUL-terminated). */
+typedef struct tamis_facet_view {
+    uint8_t platform, kind;
+    const char *key;
+    size_t key_len;
+    uint32_t count;
+    int64_t first_ms, last_ms;
+} tamis_facet_view;
+
+/* Calls fn for every facet of one type in an encoded state, without decoding the rest
+ * (the score run reads every user's devices this way). TAMIS_ECORRUPT on malformed
+ * bytes, possibly after some calls. */
+int tamis_user_state_scan_facets(const uint8_t *buf, size_t len, tamis_facet_type type,
+                                 void (*fn)(void *ctx, const tamis_facet_view *f), void *ctx,
+                                 tamis_error *err) TAMIS_WUR;
+
 /* Consecutive failures on platform newer than the last delivered/read/reply/click on it
  * (capped at TAMIS_FAILURES_PER_PLATFORM), and the newest failure's reason (or NULL). */
 uint32_t tamis_user_state_consecutive_failures(const tamis_user_state *st, uint8_t platform,

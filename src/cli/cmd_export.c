@@ -1,5 +1,6 @@
 /* cmd_export.c — `tamis export`: every scored user's result and features as CSV or
  * NDJSON, with stable documented columns (include/tamis/columns.h, docs/MODEL.md). */
+#define _GNU_SOURCE /* fputs_unlocked: this thread is the stream's only writer */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,9 @@
 #include "cli/render.h"
 #include "cli/results.h"
 #include "tamis/alloc.h"
+
+#define fputc(c, f) fputc_unlocked((c), (f))
+#define fputs(s, f) fputs_unlocked((s), (f))
 
 static void usage(FILE *out)
 {

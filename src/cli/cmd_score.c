@@ -3,6 +3,7 @@
  * src/model/score_run.c). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,7 +15,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: tamis [--data DIR] [--config FILE] score [--as-of TIME] [--full] [-q]\n"
+            "usage: tamis [--data DIR] [--config FILE] score [--as-of TIME] [--full] [--threads N] [-q]\n"
             "\n"
             "Compute every user's features as of TIME (default: now) and store the result:\n"
             "score 0-100, tier, trend, sub-scores, reasons, best channel, best hour, cadence.\n"
@@ -24,6 +25,7 @@ static void usage(FILE *out)
             "\n"
             "  --as-of TIME  unix seconds or ms, ISO-8601 with a zone, or YYYY-MM-DD (UTC)\n"
             "  --full        rescore every user\n"
+            "  --threads N   threads judging users, 1-8 (default: one per CPU, at most 8)\n"
             "  -q            no summary on stderr\n"
             "\n"
             "exit codes: 0 ok, 1 failure (nothing stored), 2 usage, 5 store busy\n");
@@ -33,6 +35,7 @@ int tamis_cmd_score(const tamis_cli *cli, int argc, char **argv)
 {
     static const struct option longopts[] = {{"as-of", required_argument, 0, 'a'},
                                               {"full", no_argument, 0, 'F'},
+                                              {"threads", required_argument, 0, 'T'},
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
     tamis_score_options opts = {0};
@@ -54,6 +57,16 @@ int tamis_cmd_score(const tamis_cli *cli, int argc, char **argv)
             have_as_of = true;
             break;
         case 'F': opts.full = true; break;
+        case 'T': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || n < 1 || n > 8) {
+                fprintf(stderr, "tamis score: --threads wants a number from 1 to 8, not '%s'\n", optarg);
+                return TAMIS_EXIT_USAGE;
+            }
+            opts.threads = (unsigned)n;
+            break;
+        }
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return TAMIS_EXIT_OK;
         default: usage(stderr); return TAMIS_EXIT_USAGE;
@@ -77,6 +90,8 @@ int tamis_cmd_score(const tamis_cli *cli, int argc, char **argv)
         tamis_model_config_free(cfg);
         return tamis_cli_fail("score", rc, err.msg);
     }
+    if (getenv("TAMIS_TRACE") && *getenv("TAMIS_TRACE") && strcmp(getenv("TAMIS_TRACE"), "0") != 0)
+        opts.trace = stderr;
     opts.progress = tamis_progress_new("score", 0, cli->stderr_is_tty && !quiet);
     rc = tamis_score_run(store, cfg, &opts, &sum, &err);
     tamis_progress_finish(opts.progress);

@@ -2,102 +2,186 @@
  * tamis_device_facts in include/tamis/features.h).
  *
  * Built by the score run: one (device, uid, first sighting) entry per device facet of
- * every user, then sorted by (device, first sighting) so that a device's accounts are
- * one run and "first seen within N minutes of this account" is two binary searches. */
+ * every user — each reading thread fills its own table, then they are absorbed into
+ * one — then finished: entries are grouped by device, one per (device, account) is
+ * kept (its earliest sighting), and each device's run is ordered by first sighting so
+ * that "first seen within N minutes of this account" is two binary searches.
+ *
+ * A device is named by the XXH3-128 hash of its id, not the id itself: entries are
+ * fixed-size, and grouping is a counting sort on the hash's top bits (uniform) followed
+ * by small sorts inside each bucket. Two distinct ids collide with probability about
+ * n^2 / 2^129 — for a billion devices, below 10^-20. */
 #include "tamis/features.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
 
 #include "tamis/alloc.h"
-#include "util/strmap.h"
 
 typedef struct device_entry {
-    uint32_t device; /* index in order of first add */
-    uint32_t uid;
+    uint64_t hi, lo; /* XXH3-128 of the device id */
     int64_t first_ms;
+    uint32_t uid;
 } device_entry;
 
 struct tamis_device_facts {
-    tamis_strmap *ids; /* device key -> device index */
     device_entry *entries;
     size_t n_entries, cap_entries;
-    uint32_t *run_start; /* per device index: first entry (after finish) */
-    uint32_t *run_len;
-    uint32_t n_devices;
+    uint32_t *bucket_start; /* after finish: 2^bits + 1 offsets into entries */
+    unsigned bits;
     bool finished;
 };
 
 tamis_device_facts *tamis_device_facts_new(void)
 {
-    tamis_device_facts *f = tamis_calloc(1, sizeof *f);
-    f->ids = tamis_strmap_new();
-    return f;
+    return tamis_calloc(1, sizeof(tamis_device_facts));
 }
 
 void tamis_device_facts_free(tamis_device_facts *f)
 {
     if (!f)
         return;
-    tamis_strmap_free(f->ids);
     tamis_free(f->entries);
-    tamis_free(f->run_start);
-    tamis_free(f->run_len);
+    tamis_free(f->bucket_start);
     tamis_free(f);
+}
+
+static void device_hash(const char *device, size_t len, uint64_t *hi, uint64_t *lo)
+{
+    XXH128_hash_t h = XXH3_128bits(device, len);
+    *hi = h.high64;
+    *lo = h.low64;
 }
 
 void tamis_device_facts_add(tamis_device_facts *f, const char *device, size_t len, uint32_t uid, int64_t first_ms)
 {
-    uint32_t id;
-    if (!tamis_strmap_get(f->ids, device, len, &id)) {
-        id = f->n_devices++;
-        tamis_strmap_put(f->ids, device, len, id);
-    }
+    device_entry *e;
     f->entries = tamis_grow(f->entries, sizeof *f->entries, &f->cap_entries, f->n_entries + 1);
-    f->entries[f->n_entries++] = (device_entry){id, uid, first_ms};
+    e = &f->entries[f->n_entries++];
+    device_hash(device, len, &e->hi, &e->lo);
+    e->uid = uid;
+    e->first_ms = first_ms;
     f->finished = false;
 }
 
-static int entry_cmp(const void *a, const void *b)
+void tamis_device_facts_absorb(tamis_device_facts *dst, tamis_device_facts *src)
 {
-    const device_entry *x = a, *y = b;
-    if (x->device != y->device)
-        return x->device < y->device ? -1 : 1;
-    if (x->first_ms != y->first_ms)
-        return x->first_ms < y->first_ms ? -1 : 1;
-    return x->uid < y->uid ? -1 : x->uid > y->uid;
+    if (src->n_entries) {
+        dst->entries = tamis_grow(dst->entries, sizeof *dst->entries, &dst->cap_entries,
+                                  dst->n_entries + src->n_entries);
+        memcpy(dst->entries + dst->n_entries, src->entries, src->n_entries * sizeof *src->entries);
+        dst->n_entries += src->n_entries;
+        dst->finished = false;
+    }
+    src->n_entries = 0;
+    src->finished = false;
 }
 
-static int entry_uid_cmp(const void *a, const void *b)
+static bool same_device(const device_entry *a, const device_entry *b)
 {
-    const device_entry *x = a, *y = b;
-    if (x->device != y->device)
-        return x->device < y->device ? -1 : 1;
-    if (x->uid != y->uid)
-        return x->uid < y->uid ? -1 : 1;
-    return x->first_ms < y->first_ms ? -1 : x->first_ms > y->first_ms;
+    return a->hi == b->hi && a->lo == b->lo;
+}
+
+/* (device, uid, first_ms): groups a device's entries, an account's sightings first. */
+static int entry_uid_cmp(const void *pa, const void *pb)
+{
+    const device_entry *a = pa, *b = pb;
+    if (a->hi != b->hi)
+        return a->hi < b->hi ? -1 : 1;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? -1 : 1;
+    if (a->uid != b->uid)
+        return a->uid < b->uid ? -1 : 1;
+    return a->first_ms < b->first_ms ? -1 : a->first_ms > b->first_ms;
+}
+
+/* Within one device: (first_ms, uid). */
+static int entry_time_cmp(const void *pa, const void *pb)
+{
+    const device_entry *a = pa, *b = pb;
+    if (a->first_ms != b->first_ms)
+        return a->first_ms < b->first_ms ? -1 : 1;
+    return a->uid < b->uid ? -1 : a->uid > b->uid;
+}
+
+static size_t bucket_of(const tamis_device_facts *f, uint64_t hi)
+{
+    return f->bits ? (size_t)(hi >> (64 - f->bits)) : 0;
 }
 
 void tamis_device_facts_finish(tamis_device_facts *f)
 {
-    size_t k = 0;
-    /* one entry per (device, account): a user seen on a device through several
-     * platforms has one device facet per platform; keep its earliest sighting */
-    qsort(f->entries, f->n_entries, sizeof *f->entries, entry_uid_cmp);
-    for (size_t i = 0; i < f->n_entries; i++)
-        if (k == 0 || f->entries[k - 1].device != f->entries[i].device || f->entries[k - 1].uid != f->entries[i].uid)
-            f->entries[k++] = f->entries[i];
-    f->n_entries = k;
-    qsort(f->entries, f->n_entries, sizeof *f->entries, entry_cmp);
-    tamis_free(f->run_start);
-    tamis_free(f->run_len);
-    f->run_start = tamis_calloc(f->n_devices ? f->n_devices : 1, sizeof *f->run_start);
-    f->run_len = tamis_calloc(f->n_devices ? f->n_devices : 1, sizeof *f->run_len);
-    for (size_t i = 0; i < f->n_entries; i++) {
-        uint32_t d = f->entries[i].device;
-        if (f->run_len[d]++ == 0)
-            f->run_start[d] = (uint32_t)i;
+    size_t n = f->n_entries, nb, k = 0;
+    device_entry *sorted;
+    uint32_t *next;
+
+    /* about 4 entries per bucket */
+    for (f->bits = 0; f->bits < 30 && ((size_t)1 << f->bits) * 4 < n; f->bits++)
+        ;
+    nb = (size_t)1 << f->bits;
+    tamis_free(f->bucket_start);
+    f->bucket_start = tamis_calloc(nb + 1, sizeof *f->bucket_start);
+    next = tamis_calloc(nb + 1, sizeof *next);
+    for (size_t i = 0; i < n; i++)
+        f->bucket_start[bucket_of(f, f->entries[i].hi) + 1]++;
+    for (size_t b = 0; b < nb; b++)
+        f->bucket_start[b + 1] += f->bucket_start[b];
+    memcpy(next, f->bucket_start, nb * sizeof *next);
+    sorted = tamis_malloc((n ? n : 1) * sizeof *sorted);
+    for (size_t i = 0; i < n; i++)
+        sorted[next[bucket_of(f, f->entries[i].hi)]++] = f->entries[i];
+    tamis_free(f->entries);
+    f->entries = sorted;
+    f->cap_entries = n ? n : 1;
+
+    /* per bucket: group devices, keep one entry per (device, account), order each
+     * device's run by first sighting; buckets shrink, so the offsets are rewritten */
+    for (size_t b = 0; b < nb; b++) {
+        size_t lo = f->bucket_start[b], hi = next[b], start; /* read before rewritten */
+        qsort(f->entries + lo, hi - lo, sizeof *f->entries, entry_uid_cmp);
+        f->bucket_start[b] = (uint32_t)k;
+        start = k;
+        for (size_t i = lo; i < hi; i++) {
+            device_entry *e = &f->entries[i];
+            if (k > start && same_device(&f->entries[k - 1], e) && f->entries[k - 1].uid == e->uid)
+                continue; /* a later sighting of the same account on the same device */
+            f->entries[k++] = *e;
+        }
+        for (size_t i = start; i < k;) {
+            size_t j = i + 1;
+            while (j < k && same_device(&f->entries[i], &f->entries[j]))
+                j++;
+            if (j - i > 1)
+                qsort(f->entries + i, j - i, sizeof *f->entries, entry_time_cmp);
+            i = j;
+        }
     }
+    f->bucket_start[nb] = (uint32_t)k;
+    f->n_entries = k;
+    tamis_free(next);
     f->finished = true;
+}
+
+/* The run [*lo, *hi) of a device's entries; false when the device is unknown. */
+static bool device_run(const tamis_device_facts *f, const char *device, size_t len, size_t *lo, size_t *hi)
+{
+    uint64_t h, l;
+    size_t b, i, end;
+    if (!f || !f->finished || f->n_entries == 0)
+        return false;
+    device_hash(device, len, &h, &l);
+    b = bucket_of(f, h);
+    end = f->bucket_start[b + 1];
+    for (i = f->bucket_start[b]; i < end && !(f->entries[i].hi == h && f->entries[i].lo == l); i++)
+        ;
+    if (i == end)
+        return false;
+    *lo = i;
+    while (i < end && f->entries[i].hi == h && f->entries[i].lo == l)
+        i++;
+    *hi = i;
+    return true;
 }
 
 /* First entry of the run [lo, hi) with first_ms >= t. */
@@ -116,16 +200,13 @@ static size_t lower_bound(const device_entry *e, size_t lo, size_t hi, int64_t t
 void tamis_device_facts_query(const tamis_device_facts *f, const char *device, size_t len, uint32_t uid,
                               int64_t first_ms, int64_t window_ms, uint32_t *accounts, uint32_t *burst)
 {
-    uint32_t id;
     size_t lo, hi, a, b;
     bool self = false;
 
     *accounts = 1;
     *burst = 0;
-    if (!f || !f->finished || !tamis_strmap_get(f->ids, device, len, &id))
+    if (!device_run(f, device, len, &lo, &hi))
         return;
-    lo = f->run_start[id];
-    hi = lo + f->run_len[id];
     for (size_t i = lo; i < hi && !self; i++)
         if (f->entries[i].uid == uid) {
             self = true;
@@ -142,9 +223,9 @@ void tamis_device_facts_query(const tamis_device_facts *f, const char *device, s
 void tamis_device_facts_neighbours(const tamis_device_facts *f, const char *device, size_t len,
                                    void (*fn)(void *ctx, uint32_t uid), void *ctx)
 {
-    uint32_t id;
-    if (!f || !f->finished || !tamis_strmap_get(f->ids, device, len, &id))
+    size_t lo, hi;
+    if (!device_run(f, device, len, &lo, &hi))
         return;
-    for (size_t i = f->run_start[id]; i < (size_t)f->run_start[id] + f->run_len[id]; i++)
+    for (size_t i = lo; i < hi; i++)
         fn(ctx, f->entries[i].uid);
 }

@@ -10,6 +10,7 @@
 #include "tamis/features.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,7 +32,10 @@ int64_t tamis_features_window_end(int64_t as_of_ms)
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
-    int64_t q = a / b;
+    int64_t q;
+    if (a >= 0 && b > 0) /* the usual case, as one unsigned multiply-shift */
+        return (int64_t)((uint64_t)a / (uint64_t)b);
+    q = a / b;
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
@@ -80,7 +84,9 @@ typedef struct scan_ctx {
     slot_scan slots[TAMIS_FEATURE_PLATFORMS];
     uint32_t newest_hour[TAMIS_KIND__COUNT]; /* over all platforms */
     uint32_t newest_activity_hour;
-    uint8_t active[TAMIS_FEATURE_WINDOW_DAYS]; /* index D - day */
+    uint64_t active[2]; /* bit (D - day): active that day; days 0..63, then 64..89 */
+    /* per slot, its KIND facets: st->facets[kind_lo[s] .. kind_hi[s]) (sorted by kind) */
+    uint32_t kind_lo[TAMIS_FEATURE_PLATFORMS], kind_hi[TAMIS_FEATURE_PLATFORMS];
 } scan_ctx;
 
 static void add_platform(scan_ctx *x, uint8_t platform)
@@ -120,6 +126,15 @@ static void collect_platforms(scan_ctx *x)
         for (size_t i = 0; i < c->n_ids; i++)
             if (x->slot_of[c->ids[i].platform] != NO_SLOT)
                 x->f->platforms[x->slot_of[c->ids[i].platform]].has_identity = true;
+    /* KIND facets are first, sorted by (platform, kind): one run per platform */
+    for (size_t i = 0; i < st->n_facets && st->facets[i].type == TAMIS_FACET_KIND; i++) {
+        uint8_t slot = x->slot_of[st->facets[i].platform];
+        if (slot == NO_SLOT)
+            continue;
+        if (x->kind_hi[slot] == 0)
+            x->kind_lo[slot] = (uint32_t)i;
+        x->kind_hi[slot] = (uint32_t)i + 1;
+    }
     for (size_t s = 0; s < TAMIS_FEATURE_PLATFORMS; s++) {
         for (size_t k = 0; k < TAMIS_KIND__COUNT; k++)
             x->slots[s].newest_hour[k] = NO_HOUR;
@@ -173,7 +188,7 @@ static void scan_hours(scan_ctx *x)
             continue;
         age = f->day - day;
         if (activity)
-            x->active[age] = 1;
+            x->active[age >> 6] |= 1ull << (age & 63);
         if (kind == TAMIS_KIND_PROFILE_UPDATE)
             f->profile_updates_90 += h->count;
         if (kind == TAMIS_KIND_PURCHASE) {
@@ -205,36 +220,41 @@ static void scan_hours(scan_ctx *x)
     }
 }
 
+/* Length of the run of set bits of v starting at bit 0. */
+static unsigned ones_from_bottom(uint64_t v)
+{
+    return v == UINT64_MAX ? 64u : (unsigned)__builtin_ctzll(~v);
+}
+
 static void continuity(scan_ctx *x)
 {
     tamis_features *f = x->f;
-    uint16_t run = 0;
-    size_t start = x->active[0] ? 0 : 1;
+    uint64_t lo = x->active[0], hi = x->active[1] & ((1ull << (TAMIS_FEATURE_WINDOW_DAYS - 64)) - 1);
+    uint64_t v30 = lo & ((1ull << 30) - 1);
+    unsigned start = lo & 1 ? 0 : 1, streak;
 
-    for (size_t i = 0; i < TAMIS_FEATURE_WINDOW_DAYS; i++) {
-        if (!x->active[i])
-            continue;
-        f->active_days_90++;
-        if (i < 30)
-            f->active_days_30++;
-        if (i < 7)
-            f->active_days_7++;
-    }
-    for (size_t i = start; i < TAMIS_FEATURE_WINDOW_DAYS && x->active[i]; i++)
-        f->streak++;
-    for (size_t i = 0; i < 30; i++) {
-        run = x->active[i] ? (uint16_t)(run + 1) : 0;
-        if (run > f->longest_streak_30)
-            f->longest_streak_30 = run;
-    }
+    f->active_days_90 = (uint16_t)(__builtin_popcountll(lo) + __builtin_popcountll(hi));
+    f->active_days_30 = (uint16_t)__builtin_popcountll(v30);
+    f->active_days_7 = (uint16_t)__builtin_popcountll(lo & 0x7f);
+    /* consecutive active days from D (or D-1 when D has none) back */
+    streak = ones_from_bottom(lo >> start);
+    if (streak == 64 - start)
+        streak += ones_from_bottom(hi);
+    f->streak = (uint16_t)streak;
+    /* the longest run within the last 30 days: each step shortens every run by one */
+    for (f->longest_streak_30 = 0; v30; v30 &= v30 >> 1)
+        f->longest_streak_30++;
 }
 
 /* Newest time before Tc of (platform, kind): the facet's exact last time if it is
  * before Tc, else the start of the newest hour-log hour (hour precision), else -1. */
-static int64_t newest_before(const scan_ctx *x, uint8_t slot, uint8_t platform, uint8_t kind)
+static int64_t newest_before(const scan_ctx *x, uint8_t slot, uint8_t kind)
 {
-    const tamis_facet *fc = tamis_user_state_facet(x->in->state, TAMIS_FACET_KIND, platform, kind, "", 0);
+    const tamis_facet *fc = NULL;
     uint32_t hour = x->slots[slot].newest_hour[kind];
+    for (uint32_t i = x->kind_lo[slot]; i < x->kind_hi[slot] && !fc; i++)
+        if (x->in->state->facets[i].kind == kind)
+            fc = &x->in->state->facets[i];
     if (fc && fc->last_ms < x->tc)
         return fc->last_ms;
     if (hour != NO_HOUR)
@@ -348,9 +368,9 @@ static void consent_and_failures(scan_ctx *x)
 
     for (uint8_t s = 0; s < f->n_platforms; s++) {
         tamis_platform_features *p = &f->platforms[s];
-        int64_t t_in = newest_before(x, s, p->platform, TAMIS_KIND_OPT_IN);
-        int64_t t_out = newest_before(x, s, p->platform, TAMIS_KIND_OPT_OUT);
-        int64_t t_block = newest_before(x, s, p->platform, TAMIS_KIND_BLOCK);
+        int64_t t_in = newest_before(x, s, TAMIS_KIND_OPT_IN);
+        int64_t t_out = newest_before(x, s, TAMIS_KIND_OPT_OUT);
+        int64_t t_block = newest_before(x, s, TAMIS_KIND_BLOCK);
         int64_t last_ok = -1;
         uint32_t hour = x->slots[s].newest_activity_hour;
 
@@ -362,7 +382,7 @@ static void consent_and_failures(scan_ctx *x)
         else if (t_in >= 0)
             p->opted_in = true;
         for (size_t k = 0; k < sizeof ok_kinds; k++) {
-            int64_t t = newest_before(x, s, p->platform, ok_kinds[k]);
+            int64_t t = newest_before(x, s, ok_kinds[k]);
             if (t > last_ok)
                 last_ok = t;
         }
@@ -428,8 +448,14 @@ void tamis_features_compute(const tamis_feature_input *in, const tamis_model_con
     int64_t t1 = in->as_of_ms - 1000;
     uint32_t t1_hour = (uint32_t)floor_div(t1, HOUR_MS);
 
-    memset(f, 0, sizeof *f);
-    memset(&x, 0, sizeof x);
+    /* platforms[] entries are cleared as they are added: only clear what precedes them */
+    memset(f, 0, offsetof(tamis_features, platforms));
+    f->n_platforms = 0;
+    /* slots, newest hours and slot_of are set by collect_platforms */
+    memset(&x, 0, offsetof(scan_ctx, slot_of));
+    memset(x.active, 0, sizeof x.active);
+    memset(x.kind_lo, 0, sizeof x.kind_lo);
+    memset(x.kind_hi, 0, sizeof x.kind_hi);
     x.in = in;
     x.cfg = cfg;
     x.f = f;

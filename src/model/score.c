@@ -25,11 +25,20 @@ static uint8_t pct(double v)
     return (uint8_t)lround(100.0 * clamp01(v));
 }
 
+void tamis_platform_names_bind(tamis_platform_names *names, const tamis_model_config *cfg)
+{
+    for (int i = 0; i < 256; i++)
+        names->rules[i] = names->name[i] ? tamis_model_config_platform(cfg, names->name[i]) : NULL;
+    names->rules_cfg = cfg;
+}
+
 /* Rules of a present platform, or NULL (observes everything, no overrides). */
 static const tamis_platform_rules *rules_of(const tamis_model_config *cfg, const tamis_platform_names *names,
                                             uint8_t platform)
 {
     const char *name = names ? names->name[platform] : NULL;
+    if (names && names->rules_cfg == cfg)
+        return names->rules[platform];
     return name ? tamis_model_config_platform(cfg, name) : NULL;
 }
 
@@ -48,12 +57,11 @@ static bool observed(const tamis_features *f, const tamis_model_config *cfg, con
 
 /* Effective weight of d: the base, replaced by the mean of the present platforms'
  * overrides where any set it, then by the country's override if set. */
-static double weight_of(const tamis_features *f, const tamis_contact *c, const tamis_model_config *cfg,
+static double weight_of(const tamis_features *f, const tamis_country_rules *cr, const tamis_model_config *cfg,
                         const tamis_platform_names *names, int d)
 {
     double w = cfg->weights.w[d], sum = 0;
     int n = 0;
-    const tamis_country_rules *cr;
 
     for (uint8_t i = 0; i < f->n_platforms; i++) {
         const tamis_platform_rules *pr = rules_of(cfg, names, f->platforms[i].platform);
@@ -64,7 +72,6 @@ static double weight_of(const tamis_features *f, const tamis_contact *c, const t
     }
     if (n)
         w = sum / n;
-    cr = c && c->country[0] ? tamis_model_config_country(cfg, c->country) : NULL;
     if (cr && cr->weights.set[d])
         w = cr->weights.w[d];
     return w;
@@ -108,6 +115,7 @@ void tamis_score_subscores(const tamis_features *f, const tamis_contact *c, cons
     uint32_t read = f->kind_30[TAMIS_KIND_READ], fails = f->kind_30[TAMIS_KIND_FAILED];
     uint32_t u = cfg->unreachable_failures ? cfg->unreachable_failures : 1;
     double num = 0, den = 0, total;
+    const tamis_country_rules *cr = c && c->country[0] ? tamis_model_config_country(cfg, c->country) : NULL;
 
     memset(r->sub, TAMIS_SUB_NULL, sizeof r->sub);
     if (observed(f, cfg, names, TAMIS_SUB_CONTINUITY))
@@ -143,7 +151,7 @@ void tamis_score_subscores(const tamis_features *f, const tamis_contact *c, cons
         double w;
         if (r->sub[d] == TAMIS_SUB_NULL)
             continue;
-        w = weight_of(f, c, cfg, names, d);
+        w = weight_of(f, cr, cfg, names, d);
         num += w * r->sub[d];
         den += w;
     }

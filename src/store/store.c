@@ -419,35 +419,33 @@ int tamis_user_delete(tamis_txn *t, uint32_t uid, tamis_error *err)
     return TAMIS_OK;
 }
 
-/* Decodes the result of an activity lookup: absent means an empty state. */
-static int decode_activity(int rc, const MDB_val *v, tamis_user_state *st, tamis_error *err)
+/* Decodes the result of an activity lookup into st: absent means an empty state. A
+ * fresh st is initialised first; a reused one keeps its arrays. */
+static int decode_activity(int rc, const MDB_val *v, tamis_user_state *st, bool reuse, tamis_error *err)
 {
-    if (rc == MDB_NOTFOUND) {
+    if (!reuse)
         tamis_user_state_init(st);
-        return TAMIS_OK;
-    }
-    if (rc)
-        return store_lmdb_error(err, rc, "read activity");
-    return tamis_user_state_decode(st, v->mv_data, v->mv_size, err);
-}
-
-int tamis_activity_get(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_error *err)
-{
-    MDB_val k = {4, &uid}, v;
-    return decode_activity(mdb_get(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v), &v, st, err);
-}
-
-int tamis_activity_get_reuse(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_error *err)
-{
-    MDB_val k = {4, &uid}, v;
-    int rc = mdb_get(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v);
     if (rc == MDB_NOTFOUND) {
         tamis_user_state_clear(st);
         return TAMIS_OK;
     }
     if (rc)
         return store_lmdb_error(err, rc, "read activity");
-    return tamis_user_state_decode_reuse(st, v.mv_data, v.mv_size, err);
+    if (!reuse)
+        return tamis_user_state_decode(st, v->mv_data, v->mv_size, err);
+    return tamis_user_state_decode_reuse(st, v->mv_data, v->mv_size, err);
+}
+
+int tamis_activity_get(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_error *err)
+{
+    MDB_val k = {4, &uid}, v;
+    return decode_activity(mdb_get(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v), &v, st, false, err);
+}
+
+int tamis_activity_get_reuse(tamis_txn *t, uint32_t uid, tamis_user_state *st, tamis_error *err)
+{
+    MDB_val k = {4, &uid}, v;
+    return decode_activity(mdb_get(t->txn, t->s->dbi[DB_ACTIVITY], &k, &v), &v, st, true, err);
 }
 
 int tamis_activity_put(tamis_txn *t, uint32_t uid, const void *data, size_t len, bool append, tamis_error *err)
@@ -481,14 +479,21 @@ int tamis_activity_cursor_open(tamis_txn *t, tamis_activity_cursor **out, tamis_
 int tamis_activity_cursor_get(tamis_activity_cursor *c, uint32_t uid, tamis_user_state *st, tamis_error *err)
 {
     MDB_val k = {4, &uid}, v;
+    return decode_activity(mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY), &v, st, true, err);
+}
+
+int tamis_activity_cursor_bytes(tamis_activity_cursor *c, uint32_t uid, const void **data, size_t *len,
+                                tamis_error *err)
+{
+    MDB_val k = {4, &uid}, v;
     int rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY);
-    if (rc == MDB_NOTFOUND) {
-        tamis_user_state_clear(st);
-        return TAMIS_OK;
-    }
+    if (rc == MDB_NOTFOUND)
+        return tamis_error_set(err, TAMIS_ENOTFOUND, "no activity for uid %u", uid);
     if (rc)
         return store_lmdb_error(err, rc, "read activity");
-    return tamis_user_state_decode_reuse(st, v.mv_data, v.mv_size, err);
+    *data = v.mv_data;
+    *len = v.mv_size;
+    return TAMIS_OK;
 }
 
 int tamis_activity_cursor_put(tamis_activity_cursor *c, uint32_t uid, const void *data, size_t len, tamis_error *err)

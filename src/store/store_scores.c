@@ -73,6 +73,19 @@ static int save_changed(tamis_txn *t, roaring_bitmap_t *b, tamis_error *err)
     return rc ? store_lmdb_error(err, rc, "write change marks") : TAMIS_OK;
 }
 
+/* The stored set with this transaction's marks applied (a new bitmap). */
+static int merged_changed(tamis_txn *t, roaring_bitmap_t **out, tamis_error *err)
+{
+    int rc = load_changed(t, out, err);
+    if (rc)
+        return rc;
+    if (t->changed)
+        roaring_bitmap_or_inplace(*out, t->changed);
+    if (t->removed)
+        roaring_bitmap_andnot_inplace(*out, t->removed);
+    return TAMIS_OK;
+}
+
 int store_flush_marks(tamis_txn *t, tamis_error *err)
 {
     roaring_bitmap_t *stored;
@@ -80,12 +93,8 @@ int store_flush_marks(tamis_txn *t, tamis_error *err)
 
     if (!t->write || (!t->changed && !t->removed))
         return TAMIS_OK;
-    if ((rc = load_changed(t, &stored, err)) != 0)
+    if ((rc = merged_changed(t, &stored, err)) != 0)
         return rc;
-    if (t->changed)
-        roaring_bitmap_or_inplace(stored, t->changed);
-    if (t->removed)
-        roaring_bitmap_andnot_inplace(stored, t->removed);
     rc = save_changed(t, stored, err);
     roaring_bitmap_free(stored);
     return rc;
@@ -98,13 +107,8 @@ int tamis_changed_users_get(tamis_txn *t, uint32_t **uids, size_t *n, tamis_erro
 
     *uids = NULL;
     *n = 0;
-    if ((rc = load_changed(t, &stored, err)) != 0)
+    if ((rc = merged_changed(t, &stored, err)) != 0) /* this transaction's own writes count too */
         return rc;
-    /* this transaction's own writes count too */
-    if (t->changed)
-        roaring_bitmap_or_inplace(stored, t->changed);
-    if (t->removed)
-        roaring_bitmap_andnot_inplace(stored, t->removed);
     *n = (size_t)roaring_bitmap_get_cardinality(stored);
     if (*n) {
         *uids = tamis_malloc(*n * sizeof **uids);
@@ -135,10 +139,12 @@ int tamis_score_record_get(tamis_txn *t, uint32_t uid, const void **data, size_t
     return TAMIS_OK;
 }
 
-int tamis_score_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t len, tamis_error *err)
+int tamis_score_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t len, bool append, tamis_error *err)
 {
     MDB_val k = {4, &uid}, v = {len, (void *)data};
-    int rc = mdb_put(t->txn, t->s->dbi[DB_SCORES], &k, &v, 0);
+    int rc = mdb_put(t->txn, t->s->dbi[DB_SCORES], &k, &v, append ? MDB_APPEND : 0);
+    if (rc == MDB_KEYEXIST && append)
+        rc = mdb_put(t->txn, t->s->dbi[DB_SCORES], &k, &v, 0);
     return rc ? store_lmdb_error(err, rc, "write score") : TAMIS_OK;
 }
 
@@ -148,40 +154,72 @@ int tamis_score_records_clear(tamis_txn *t, tamis_error *err)
     return rc ? store_lmdb_error(err, rc, "clear scores") : TAMIS_OK;
 }
 
-static int foreach_db(tamis_txn *t, int db, tamis_record_visit_fn fn, void *ctx, tamis_error *err)
+static const int record_dbs[] = {[TAMIS_RECORDS_USERS] = DB_USERS,
+                                  [TAMIS_RECORDS_ACTIVITY] = DB_ACTIVITY,
+                                  [TAMIS_RECORDS_SCORES] = DB_SCORES};
+
+int tamis_records_foreach_range(tamis_txn *t, tamis_record_db which, uint32_t lo, uint32_t hi,
+                                tamis_record_visit_fn fn, void *ctx, tamis_error *err)
 {
+    int db = record_dbs[which], stop = 0;
     MDB_cursor *cur;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur), stop = 0;
+    MDB_val k = {4, &lo}, v;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur);
 
     if (rc)
         return store_lmdb_error(err, rc, "open cursor");
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !stop;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         uint32_t uid;
         if (k.mv_size != 4) {
             mdb_cursor_close(cur);
             return tamis_error_set(err, TAMIS_ECORRUPT, "%s: key of %zu bytes", store_db_names[db], k.mv_size);
         }
         memcpy(&uid, k.mv_data, 4);
+        if (uid >= hi)
+            break;
         stop = fn(ctx, uid, v.mv_data, v.mv_size);
     }
     mdb_cursor_close(cur);
     if (stop)
         return stop;
-    return rc == MDB_NOTFOUND ? TAMIS_OK : store_lmdb_error(err, rc, "iterate");
+    return rc == 0 || rc == MDB_NOTFOUND ? TAMIS_OK : store_lmdb_error(err, rc, "iterate");
 }
 
 int tamis_score_records_foreach(tamis_txn *t, tamis_record_visit_fn fn, void *ctx, tamis_error *err)
 {
-    return foreach_db(t, DB_SCORES, fn, ctx, err);
+    return tamis_records_foreach_range(t, TAMIS_RECORDS_SCORES, 0, UINT32_MAX, fn, ctx, err);
 }
 
 int tamis_activity_foreach(tamis_txn *t, tamis_record_visit_fn fn, void *ctx, tamis_error *err)
 {
-    return foreach_db(t, DB_ACTIVITY, fn, ctx, err);
+    return tamis_records_foreach_range(t, TAMIS_RECORDS_ACTIVITY, 0, UINT32_MAX, fn, ctx, err);
 }
 
 int tamis_user_records_foreach(tamis_txn *t, tamis_record_visit_fn fn, void *ctx, tamis_error *err)
 {
-    return foreach_db(t, DB_USERS, fn, ctx, err);
+    return tamis_records_foreach_range(t, TAMIS_RECORDS_USERS, 0, UINT32_MAX, fn, ctx, err);
+}
+
+int tamis_user_uid_end(tamis_txn *t, uint32_t *end, tamis_error *err)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_USERS], &cur);
+    uint32_t uid;
+
+    *end = 0;
+    if (rc)
+        return store_lmdb_error(err, rc, "open cursor");
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        return TAMIS_OK;
+    if (rc)
+        return store_lmdb_error(err, rc, "read the last user");
+    if (k.mv_size != 4)
+        return tamis_error_set(err, TAMIS_ECORRUPT, "users: key of %zu bytes", k.mv_size);
+    memcpy(&uid, k.mv_data, 4);
+    *end = uid + 1;
+    return TAMIS_OK;
 }

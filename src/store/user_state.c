@@ -612,7 +612,76 @@ int tamis_user_state_decode(tamis_user_state *st, const uint8_t *buf, size_t len
     return rc;
 }
 
+/* Reads the version and lifetime header; false when the bytes are not a state. */
+static bool read_header(tamis_rbuf *r, int64_t *first_ms, int64_t *last_ms, uint32_t *evicted)
+{
+    if (tamis_get_u8(r) != STATE_FORMAT_VERSION)
+        return false;
+    *first_ms = tamis_get_svarint(r);
+    *last_ms = *first_ms + (int64_t)tamis_get_varint(r);
+    *evicted = (uint32_t)tamis_get_varint(r);
+    return r->ok;
+}
+
+static int decode_state(tamis_user_state *st, const uint8_t *buf, size_t len, bool keep_ids, tamis_error *err);
+
 int tamis_user_state_decode_reuse(tamis_user_state *st, const uint8_t *buf, size_t len, tamis_error *err)
+{
+    return decode_state(st, buf, len, true, err);
+}
+
+int tamis_user_state_decode_judge(tamis_user_state *st, const uint8_t *buf, size_t len, tamis_error *err)
+{
+    return decode_state(st, buf, len, false, err);
+}
+
+int tamis_user_state_scan_facets(const uint8_t *buf, size_t len, tamis_facet_type type,
+                                 void (*fn)(void *ctx, const tamis_facet_view *f), void *ctx, tamis_error *err)
+{
+    tamis_rbuf r = tamis_rbuf_make(buf, len);
+    int64_t first_ms, last_ms;
+    uint32_t evicted;
+    uint64_t n;
+
+    if (!read_header(&r, &first_ms, &last_ms, &evicted))
+        goto bad;
+    n = tamis_get_varint(&r);
+    for (uint64_t i = 0; i < n && r.ok; i++) { /* hours: delta, platform, kind, count[, value] */
+        uint8_t kind;
+        (void)tamis_get_varint(&r);
+        (void)tamis_get_u8(&r);
+        kind = tamis_get_u8(&r);
+        (void)tamis_get_varint(&r);
+        if (kind & HOUR_FLAG_VALUE)
+            (void)tamis_get_svarint(&r);
+    }
+    n = tamis_get_varint(&r);
+    for (uint64_t i = 0; i < n && r.ok; i++) {
+        uint8_t t = tamis_get_u8(&r);
+        tamis_facet_view f;
+        f.platform = tamis_get_u8(&r);
+        f.kind = tamis_get_u8(&r);
+        f.key = tamis_get_str(&r, &f.key_len, TAMIS_MAX_FACET_KEY_BYTES);
+        f.count = (uint32_t)tamis_get_varint(&r);
+        if (t & HOUR_FLAG_VALUE)
+            (void)tamis_get_svarint(&r);
+        f.first_ms = first_ms + tamis_get_svarint(&r);
+        f.last_ms = f.first_ms + (int64_t)tamis_get_varint(&r);
+        if (!r.ok)
+            break;
+        t &= (uint8_t)~HOUR_FLAG_VALUE;
+        if (t > (uint8_t)type) /* facets are sorted by type first */
+            return TAMIS_OK;
+        if (t == (uint8_t)type)
+            fn(ctx, &f);
+    }
+    if (r.ok)
+        return TAMIS_OK;
+bad:
+    return tamis_error_set(err, TAMIS_ECORRUPT, "stored user state is corrupt (facets)");
+}
+
+static int decode_state(tamis_user_state *st, const uint8_t *buf, size_t len, bool keep_ids, tamis_error *err)
 {
     tamis_rbuf r = tamis_rbuf_make(buf, len);
     uint64_t n;
@@ -620,11 +689,8 @@ int tamis_user_state_decode_reuse(tamis_user_state *st, const uint8_t *buf, size
     int64_t ts;
 
     tamis_user_state_clear(st);
-    if (tamis_get_u8(&r) != STATE_FORMAT_VERSION)
-        return corrupt(st, err, "unknown format version");
-    st->first_ms = tamis_get_svarint(&r);
-    st->last_ms = st->first_ms + (int64_t)tamis_get_varint(&r);
-    st->facets_evicted = (uint32_t)tamis_get_varint(&r);
+    if (!read_header(&r, &st->first_ms, &st->last_ms, &st->facets_evicted))
+        return corrupt(st, err, "unknown format version or short header");
 
     n = tamis_get_varint(&r);
     if (!count_ok(&r, n, 4))
@@ -688,11 +754,16 @@ int tamis_user_state_decode_reuse(tamis_user_state *st, const uint8_t *buf, size
     n = tamis_get_varint(&r);
     if (!count_ok(&r, n, 9))
         return corrupt(st, err, "id count");
-    st->ids = tamis_grow(st->ids, sizeof *st->ids, &st->cap_ids, n ? n : 1);
+    if (keep_ids)
+        st->ids = tamis_grow(st->ids, sizeof *st->ids, &st->cap_ids, n ? n : 1);
     for (uint64_t i = 0; i < n && r.ok; i++) {
-        st->ids[i].hash = tamis_get_u64(&r);
-        st->ids[i].hour = (uint32_t)tamis_get_varint(&r);
-        st->n_ids = i + 1;
+        uint64_t id_hash = tamis_get_u64(&r);
+        uint32_t id_hour = (uint32_t)tamis_get_varint(&r);
+        if (keep_ids) {
+            st->ids[i].hash = id_hash;
+            st->ids[i].hour = id_hour;
+            st->n_ids = i + 1;
+        }
     }
     if (!r.ok)
         return corrupt(st, err, "truncated");

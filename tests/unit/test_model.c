@@ -319,6 +319,76 @@ static void test_risk_and_trend(void **state)
 }
 
 /* The stored record gives back the same result and features. */
+/* The weighted mean of the observable sub-scores with the given weights, risk penalty
+ * applied (docs/MODEL.md "Score"), rounded as the scorer rounds. */
+static int expected_score(const tamis_result *r, const tamis_model_config *cfg, const double w[TAMIS_SUB__COUNT])
+{
+    double num = 0, den = 0, total;
+    for (int d = 0; d < TAMIS_SUB_RISK; d++) {
+        if (r->sub[d] == TAMIS_SUB_NULL)
+            continue;
+        num += w[d] * r->sub[d];
+        den += w[d];
+    }
+    total = (den > 0 ? num / den : 0) * (1.0 - cfg->risk_penalty * r->sub[TAMIS_SUB_RISK] / 100.0);
+    return (int)lround(total);
+}
+
+/* Per-platform weights are averaged over the user's platforms that set them; a
+ * country's weight replaces them; bound and unbound platform names agree. */
+static void test_weight_overrides(void **state)
+{
+    static const char ini[] = "[platform.whatsapp]\n"
+                              "observes = all\n"
+                              "weight.continuity = 90\n"
+                              "weight.interaction =\n"
+                              "[platform.telegram]\n"
+                              "weight.continuity = 10\n"
+                              "weight.depth = 70\n"
+                              "[country.VN]\n"
+                              "weight.depth = 2\n";
+    fixture x;
+    tamis_error err = {0};
+    double w[TAMIS_SUB__COUNT];
+    tamis_result unbound;
+    int base;
+    (void)state;
+    fx_init(&x);
+    for (int d = 1; d <= 20; d++)
+        ev(&x, T_ASOF - d * DAY_MS + 10 * HOUR_MS, P_WA, TAMIS_KIND_ONLINE, NULL);
+    for (int d = 1; d <= 3; d++)
+        ev(&x, T_ASOF - d * DAY_MS + 11 * HOUR_MS, P_TG, TAMIS_KIND_MESSAGE_SENT, NULL);
+    ev(&x, T_ASOF - 2 * DAY_MS + 12 * HOUR_MS, P_TG, TAMIS_KIND_REPLY, NULL);
+
+    compute(&x, NULL); /* shipped defaults */
+    assert_int_not_equal(x.r.sub[TAMIS_SUB_INTERACTION], TAMIS_SUB_NULL);
+    base = x.r.score;
+    for (int d = 0; d < TAMIS_SUB__COUNT; d++)
+        w[d] = x.cfg->weights.w[d];
+    w[TAMIS_SUB_INTERACTION] = 25; /* shipped: whatsapp weight.interaction = 25 */
+    assert_int_equal(x.r.sub[TAMIS_SUB_PROFILE] == TAMIS_SUB_NULL, false); /* telegram observes it */
+    assert_int_equal(base, expected_score(&x.r, x.cfg, w));
+
+    assert_int_equal(tamis_model_config_load_string(x.cfg, ini, "test.ini", &err), TAMIS_OK);
+    compute(&x, NULL);
+    unbound = x.r;
+    w[TAMIS_SUB_CONTINUITY] = (90.0 + 10.0) / 2; /* both platforms set it: their mean */
+    w[TAMIS_SUB_DEPTH] = 70;                     /* only telegram sets it */
+    w[TAMIS_SUB_INTERACTION] = x.cfg->weights.w[TAMIS_SUB_INTERACTION]; /* unset again */
+    assert_int_equal(x.r.score, expected_score(&x.r, x.cfg, w));
+    assert_int_not_equal(x.r.score, base);
+
+    tamis_platform_names_bind(&x.names, x.cfg); /* the score run's path */
+    compute(&x, NULL);
+    assert_memory_equal(&x.r, &unbound, sizeof unbound);
+
+    memcpy(x.c.country, "VN", 3); /* the country's weight wins over the platforms' */
+    compute(&x, NULL);
+    w[TAMIS_SUB_DEPTH] = 2;
+    assert_int_equal(x.r.score, expected_score(&x.r, x.cfg, w));
+    fx_free(&x);
+}
+
 static void test_record_roundtrip(void **state)
 {
     fixture x;
@@ -369,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_rates_failures_tiers),
         cmocka_unit_test(test_consent_and_phone_channel),
         cmocka_unit_test(test_risk_and_trend),
+        cmocka_unit_test(test_weight_overrides),
         cmocka_unit_test(test_record_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,71 @@
+/* score_pool.h — private to src/model/score_run.c: the threads of a score run
+ * (src/model/score_pool.c).
+ *
+ * The run's write transaction stays in the calling thread. Reading and judging users
+ * is spread over worker threads, each in its own LMDB read transaction, begun after the
+ * write transaction: the writer holds LMDB's write lock and has written nothing the
+ * workers read, so they see exactly the data the run judges.
+ *
+ *   score_devices_collect: every worker scans a slice of the uid space for device
+ *     facets; the tables are absorbed into one and finished.
+ *   score_pool_run: users are cut into chunks (a uid range, or a slice of a uid list);
+ *     workers claim chunks in order and judge them into per-chunk record buffers; the
+ *     calling thread hands each finished chunk, in chunk order, to a writer callback.
+ *     At most a few chunks per worker are in flight, so memory stays bounded. */
+#ifndef TAMIS_SCORE_POOL_H
+#define TAMIS_SCORE_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tamis/error.h"
+#include "tamis/features.h"
+#include "tamis/model_config.h"
+#include "tamis/progress.h"
+#include "tamis/score.h"
+#include "tamis/store.h"
+
+/* What every worker reads; all borrowed, read-only while workers run. */
+typedef struct score_shared {
+    tamis_store *store;
+    const tamis_model_config *cfg;
+    const tamis_platform_names *names;   /* bound to cfg */
+    int unknown_platform;                /* id of platform "unknown", or -1 */
+    int64_t as_of_ms;
+    int64_t tc;                          /* T rounded up to the hour */
+    uint32_t zone_first_hour, zone_end_hour;
+    const tamis_device_facts *devices;   /* finished; set before score_pool_run */
+    unsigned threads;                    /* workers, >= 1 */
+} score_shared;
+
+/* The judged users of one chunk, in ascending uid order: the record of users[i] is
+ * bytes[users[i-1].end .. users[i].end) (from 0 for i = 0). */
+typedef struct score_chunk_user {
+    uint32_t uid;
+    uint32_t end;
+} score_chunk_user;
+
+typedef struct score_chunk {
+    score_chunk_user *users;
+    size_t n, cap;
+    uint8_t *bytes;
+    size_t len, cap_bytes;
+    uint64_t tiers[TAMIS_TIER__COUNT];
+} score_chunk;
+
+/* Called in chunk order in the thread that called score_pool_run. */
+typedef int (*score_write_fn)(void *ctx, const score_chunk *chunk, tamis_error *err);
+
+/* Fills devices (new, empty) with the device facets first seen before Tc of every
+ * user with uid < uid_end, and finishes it. */
+int score_devices_collect(const score_shared *sh, uint32_t uid_end, tamis_device_facts *devices,
+                          tamis_error *err) TAMIS_WUR;
+
+/* Judges every user with uid < uid_end (uids NULL), or the n_uids ascending uids given
+ * (users without a contact record are skipped), handing the records to write. progress
+ * (may be NULL) counts users written. */
+int score_pool_run(const score_shared *sh, uint32_t uid_end, const uint32_t *uids, size_t n_uids,
+                   score_write_fn write, void *write_ctx, tamis_progress *progress,
+                   tamis_error *err) TAMIS_WUR;
+
+#endif
