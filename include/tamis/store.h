@@ -64,6 +64,9 @@ uint32_t tamis_store_retention_days(const tamis_store *s);
 int tamis_txn_begin(tamis_store *s, bool write, tamis_txn **out, tamis_error *err) TAMIS_WUR;
 int tamis_txn_commit(tamis_txn *t, tamis_error *err) TAMIS_WUR;
 void tamis_txn_abort(tamis_txn *t);
+/* The id of the committed state t reads (LMDB's transaction id): two read
+ * transactions with the same id see the same data. */
+uint64_t tamis_txn_snapshot(const tamis_txn *t);
 
 /* ---- meta counters -------------------------------------------------------------- */
 

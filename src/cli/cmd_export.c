@@ -9,6 +9,9 @@
 #include "cli/render.h"
 #include "cli/results.h"
 #include "tamis/alloc.h"
+#include "util/workpool.h"
+
+#define MAX_THREADS 8
 
 #define fputc(c, f) fputc_unlocked((c), (f))
 #define fputs(s, f) fputs_unlocked((s), (f))
@@ -38,34 +41,35 @@ typedef struct export_ctx {
     size_t n_cols;
     bool tiers[TAMIS_TIER__COUNT];
     bool tier_filter;
-    unsigned long long rows;
+    uint64_t rows;
 } export_ctx;
 
-static int write_row(void *vctx, tamis_results_reader *rd)
+/* One user's row (a tamis_result_render_fn: runs in worker threads, reads x only). */
+static int write_row(const void *vctx, tamis_results_reader *rd, FILE *out, uint64_t *rows)
 {
-    export_ctx *x = vctx;
+    const export_ctx *x = vctx;
     if (x->tier_filter && !x->tiers[rd->result.tier])
         return 0;
     if (x->format == TAMIS_OUT_NDJSON)
-        fputc('{', x->out);
+        fputc('{', out);
     for (size_t i = 0; i < x->n_cols; i++) {
         tamis_value v;
         tamis_column_value(x->cols[i], &rd->row, &v);
         if (x->format == TAMIS_OUT_NDJSON) {
             if (i)
-                fputc(',', x->out);
-            tamis_render_json_string(x->out, tamis_column_name(x->cols[i]));
-            fputc(':', x->out);
-            tamis_render_json(x->out, &v, &rd->row);
+                fputc(',', out);
+            tamis_render_json_string(out, tamis_column_name(x->cols[i]));
+            fputc(':', out);
+            tamis_render_json(out, &v, &rd->row);
         } else {
             if (i)
-                fputc(',', x->out);
-            tamis_render_csv(x->out, &v, &rd->row);
+                fputc(',', out);
+            tamis_render_csv(out, &v, &rd->row);
         }
     }
-    fputs(x->format == TAMIS_OUT_NDJSON ? "}\n" : "\n", x->out);
-    x->rows++;
-    return ferror(x->out) ? TAMIS_EIO : 0;
+    fputs(x->format == TAMIS_OUT_NDJSON ? "}\n" : "\n", out);
+    (*rows)++;
+    return ferror(out) ? TAMIS_EIO : 0;
 }
 
 /* Parses a comma-separated list, calling fn for each item; -1 on a bad item. */
@@ -111,17 +115,13 @@ static int export(const tamis_cli *cli, export_ctx *x, const char *path)
     tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, true);
     tamis_model_config *cfg = NULL;
     tamis_store *store = NULL;
-    tamis_txn *txn = NULL;
-    tamis_results_reader rd;
     tamis_error err = {0};
     char *tmp = NULL;
     int rc;
 
     if ((rc = tamis_cli_load_config(cli, "export", &cfg)) != TAMIS_EXIT_OK)
         return rc;
-    if ((rc = tamis_store_open(cli->data_dir, &so, &store, &err)) != 0 ||
-        (rc = tamis_txn_begin(store, false, &txn, &err)) != 0) {
-        tamis_store_close(store);
+    if ((rc = tamis_store_open(cli->data_dir, &so, &store, &err)) != 0) {
         tamis_model_config_free(cfg);
         return tamis_cli_fail("export", rc, err.msg);
     }
@@ -141,11 +141,7 @@ static int export(const tamis_cli *cli, export_ctx *x, const char *path)
                 fprintf(x->out, i ? ",%s" : "%s", tamis_column_name(x->cols[i]));
         if (x->format == TAMIS_OUT_CSV)
             fputc('\n', x->out);
-        tamis_results_reader_init(&rd, store, txn, cfg);
-        rc = tamis_results_foreach(&rd, write_row, x, &err);
-        if (rc == TAMIS_EIO)
-            tamis_error_set(&err, TAMIS_EIO, "write failed");
-        tamis_results_reader_free(&rd);
+        rc = tamis_results_render(store, cfg, tamis_cpu_count(MAX_THREADS), write_row, x, x->out, &x->rows, &err);
     }
     if (path && x->out) {
         if (fclose(x->out) != 0 && rc == 0)
@@ -158,12 +154,11 @@ static int export(const tamis_cli *cli, export_ctx *x, const char *path)
         rc = tamis_error_set(&err, TAMIS_EIO, "write to stdout failed");
     }
     tamis_free(tmp);
-    tamis_txn_abort(txn);
     tamis_store_close(store);
     tamis_model_config_free(cfg);
     if (rc)
         return tamis_cli_fail("export", rc, err.msg);
-    fprintf(stderr, "export: %llu user(s)%s%s\n", x->rows, path ? " to " : "", path ? path : "");
+    fprintf(stderr, "export: %llu user(s)%s%s\n", (unsigned long long)x->rows, path ? " to " : "", path ? path : "");
     return TAMIS_EXIT_OK;
 }
 

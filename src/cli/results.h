@@ -3,6 +3,9 @@
 #ifndef TAMIS_CLI_RESULTS_H
 #define TAMIS_CLI_RESULTS_H
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include "tamis/columns.h"
 #include "tamis/contact_record.h"
 #include "tamis/model_config.h"
@@ -30,5 +33,16 @@ void tamis_results_reader_free(tamis_results_reader *rd);
 int tamis_results_foreach(tamis_results_reader *rd, tamis_result_visit_fn fn, void *ctx, tamis_error *err);
 /* One user's result: TAMIS_ENOTFOUND when it has no score yet. */
 int tamis_results_get(tamis_results_reader *rd, uint32_t uid, tamis_error *err);
+
+/* Writes one user's text to out; *rows counts what it wrote. Called from worker
+ * threads at once: it must only read ctx. Non-zero fails the run. */
+typedef int (*tamis_result_render_fn)(const void *ctx, tamis_results_reader *rd, FILE *out,
+                                      uint64_t *rows);
+/* Every stored result in uid order rendered by fn on `threads` workers (each with its
+ * own read transaction), the text written to out in uid order; *rows totals the
+ * rows fn counted. Export's fast path: rendering is most of its time. */
+int tamis_results_render(tamis_store *store, const tamis_model_config *cfg, unsigned threads,
+                         tamis_result_render_fn fn, const void *ctx, FILE *out, uint64_t *rows,
+                         tamis_error *err);
 
 #endif

@@ -162,8 +162,13 @@ int parse_impl(const char *text, size_t len, const char *default_region, tamis_p
         copy_out(out->region, sizeof out->region, region);
     else
         out->region[0] = '\0';
-    out->valid = util.IsValidNumber(number);
-    out->type = map_type(util.GetNumberType(number));
+    /* IsValidNumber(n) is IsValidNumberForRegion(n, GetRegionCodeForNumber(n)), which is
+     * "the region's metadata exists and the number matches one of its types" — the same
+     * test GetNumberType makes: valid exactly when the type is known. Asking once halves
+     * the regular-expression work, which is most of a contacts import. */
+    const PhoneNumberUtil::PhoneNumberType type = util.GetNumberType(number);
+    out->type = map_type(type);
+    out->valid = type != PhoneNumberUtil::UNKNOWN;
     return TAMIS_OK;
 }
 

@@ -1,13 +1,14 @@
 /* score_pool.c — the worker threads of a score run (see score_pool.h).
  *
- * Each worker owns everything it writes: a read transaction with an activity cursor,
- * a zone cache (zone tables are built lazily, so caches are not shared), the decoded
- * state and contact of the user in hand, and, while judging, the chunk it claimed.
- * What workers share is read-only (configuration, platform rules, device facts) or
- * behind the pool's mutex (which chunk is next, which are done, the first failure). */
+ * Both passes run on tamis_ordered_run (src/util/ordered.c): workers produce chunks
+ * of uids, the calling thread consumes them in order (absorbing device tables, or
+ * storing score records). Each worker owns everything it writes: a read transaction
+ * with an activity cursor, a zone cache (zone tables are built lazily, so caches are
+ * not shared), the decoded state and contact of the user in hand, and the slot of the
+ * chunk it claimed. What workers share is read-only: configuration, platform rules,
+ * device facts. */
 #include "model/score_pool.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +18,23 @@
 #include "tamis/record.h"
 #include "tamis/user_state.h"
 #include "tamis/zone_hours.h"
+#include "util/ordered.h"
 
 #define CHUNK_USERS 4096u   /* users (or uids of the range) per chunk */
-#define CHUNKS_PER_WORKER 3 /* chunks in flight per worker */
 
-typedef struct pool pool;
+typedef struct judge_job {
+    const score_shared *sh;
+    const uint32_t *uids; /* NULL: the uid range */
+    size_t n_uids;
+    size_t n_chunks;
+    score_write_fn write;
+    void *write_ctx;
+    tamis_progress *progress;
+    uint64_t users_written;
+} judge_job;
 
 typedef struct worker {
     const score_shared *sh;
-    pool *pool;
-    pthread_t thread;
-    bool started;
     tamis_txn *txn;
     tamis_activity_cursor *acur;
     tamis_zone_cache *zones;
@@ -37,37 +44,18 @@ typedef struct worker {
     tamis_result result;
     uint8_t *buf;
     size_t cap;
-    /* device collection */
+    /* device pass: the table of the chunk in hand (borrowed) */
     tamis_device_facts *devices;
-    uint32_t lo, hi, uid;
-    int rc;
+    uint32_t uid;
     tamis_error err;
 } worker;
 
-struct pool {
-    const score_shared *sh;
-    uint32_t uid_end;
-    const uint32_t *uids;
-    size_t n_uids;
-    size_t n_chunks, window;
-    pthread_mutex_t mu;
-    pthread_cond_t ready; /* a chunk is done, or a worker failed */
-    pthread_cond_t space; /* the writer freed a slot, or the run stops */
-    size_t next_claim, written;
-    score_chunk *slots;   /* chunk c lives in slots[c % window] */
-    bool *done;
-    bool stop;
-    int rc; /* first worker failure */
-    tamis_error err;
-};
-
 /* ------------------------------------------------------------------ workers */
 
-static void worker_init(worker *w, const score_shared *sh, pool *p)
+static void worker_init(worker *w, const score_shared *sh)
 {
     memset(w, 0, sizeof *w);
     w->sh = sh;
-    w->pool = p;
     tamis_user_state_init(&w->state);
     tamis_contact_init(&w->contact);
 }
@@ -77,7 +65,6 @@ static void worker_free(worker *w)
     tamis_user_state_free(&w->state);
     tamis_contact_free(&w->contact);
     tamis_zone_cache_free(w->zones);
-    tamis_device_facts_free(w->devices);
     tamis_free(w->buf);
 }
 
@@ -102,29 +89,41 @@ static void worker_close(worker *w)
     w->txn = NULL;
 }
 
-/* Starts fn on each worker; at least the first must start. Returns how many did. */
-static unsigned start_workers(worker *ws, unsigned n, void *(*fn)(void *), tamis_error *err)
+/* In a worker thread: a worker with a read transaction (and, to judge, more). */
+static int open_worker(const score_shared *sh, bool judge, void **out, tamis_error *err)
 {
-    unsigned started = 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (pthread_create(&ws[i].thread, NULL, fn, &ws[i]) != 0)
-            break;
-        ws[i].started = true;
-        started++;
-    }
-    if (started == 0)
-        tamis_error_set(err, TAMIS_EINTERNAL, "score: cannot start a thread");
-    return started;
+    worker *w = tamis_malloc(sizeof *w);
+    int rc;
+    worker_init(w, sh);
+    *out = w;
+    if ((rc = worker_open(w, judge)) != 0)
+        *err = w->err;
+    return rc;
 }
 
-static void join_workers(worker *ws, unsigned n)
+static void close_worker(void *ctx, void *vw)
 {
-    for (unsigned i = 0; i < n; i++)
-        if (ws[i].started)
-            pthread_join(ws[i].thread, NULL);
+    worker *w = vw;
+    (void)ctx;
+    worker_close(w);
+    worker_free(w);
+    tamis_free(w);
 }
 
 /* ------------------------------------------------------------------ device pass */
+
+#define DEVICE_CHUNK_USERS (4 * CHUNK_USERS)
+
+typedef struct device_job {
+    const score_shared *sh;
+    size_t n_chunks;
+    tamis_device_facts *devices; /* where chunks are absorbed */
+} device_job;
+
+/* A slot of the device pass: one chunk's entries. */
+typedef struct device_slot {
+    tamis_device_facts *part;
+} device_slot;
 
 static void add_device(void *ctx, const tamis_facet_view *f)
 {
@@ -144,51 +143,52 @@ static int collect_visit(void *ctx, uint32_t uid, const void *data, size_t len)
     return rc;
 }
 
-static void *collect_main(void *arg)
+static int device_open(void *ctx, void **out, tamis_error *err)
 {
-    worker *w = arg;
-    w->rc = worker_open(w, false);
-    if (w->rc == 0)
-        w->rc = tamis_records_foreach_range(w->txn, TAMIS_RECORDS_ACTIVITY, w->lo, w->hi, collect_visit, w, &w->err);
-    worker_close(w);
-    return NULL;
+    return open_worker(((device_job *)ctx)->sh, false, out, err);
+}
+
+static int device_produce(void *ctx, void *vw, size_t chunk, void *vslot, tamis_error *err)
+{
+    device_job *job = ctx;
+    worker *w = vw;
+    device_slot *slot = vslot;
+    uint32_t lo = (uint32_t)(chunk * DEVICE_CHUNK_USERS);
+    uint32_t hi = chunk + 1 == job->n_chunks ? UINT32_MAX : lo + DEVICE_CHUNK_USERS;
+    int rc;
+
+    if (!slot->part)
+        slot->part = tamis_device_facts_new();
+    w->devices = slot->part; /* borrowed for the chunk; emptied when absorbed */
+    rc = tamis_records_foreach_range(w->txn, TAMIS_RECORDS_ACTIVITY, lo, hi, collect_visit, w, &w->err);
+    w->devices = NULL;
+    if (rc)
+        *err = w->err;
+    return rc;
+}
+
+static int device_consume(void *ctx, size_t chunk, void *vslot, tamis_error *err)
+{
+    device_job *job = ctx;
+    device_slot *slot = vslot;
+    (void)chunk;
+    (void)err;
+    tamis_device_facts_absorb(job->devices, slot->part);
+    return TAMIS_OK;
+}
+
+static void device_slot_free(void *ctx, void *vslot)
+{
+    (void)ctx;
+    tamis_device_facts_free(((device_slot *)vslot)->part);
 }
 
 int score_devices_collect(const score_shared *sh, uint32_t uid_end, tamis_device_facts *devices, tamis_error *err)
 {
-    unsigned n = sh->threads ? sh->threads : 1, started;
-    worker *ws;
-    int rc = TAMIS_OK;
-
-    if ((uint64_t)n * CHUNK_USERS > uid_end) /* not worth a thread each */
-        n = uid_end / CHUNK_USERS + 1;
-    ws = tamis_calloc(n, sizeof *ws);
-    for (unsigned i = 0; i < n; i++) {
-        worker_init(&ws[i], sh, NULL);
-        ws[i].devices = tamis_device_facts_new();
-        ws[i].lo = (uint32_t)((uint64_t)uid_end * i / n);
-        ws[i].hi = i + 1 == n ? UINT32_MAX : (uint32_t)((uint64_t)uid_end * (i + 1) / n);
-    }
-    started = start_workers(ws, n, collect_main, err);
-    join_workers(ws, n);
-    if (started < n) {
-        /* the slices of workers that did not start are read here */
-        for (unsigned i = started; i < n && started > 0; i++)
-            collect_main(&ws[i]);
-    }
-    if (started == 0)
-        rc = TAMIS_EINTERNAL;
-    for (unsigned i = 0; i < n && rc == 0; i++)
-        if (ws[i].rc) {
-            rc = ws[i].rc;
-            *err = ws[i].err;
-        }
-    for (unsigned i = 0; i < n; i++) {
-        if (rc == 0)
-            tamis_device_facts_absorb(devices, ws[i].devices);
-        worker_free(&ws[i]);
-    }
-    tamis_free(ws);
+    static const tamis_ordered_ops ops = {sizeof(device_slot), device_open,    close_worker,
+                                          device_produce,      device_consume, device_slot_free};
+    device_job job = {sh, uid_end / DEVICE_CHUNK_USERS + 1, devices};
+    int rc = tamis_ordered_run(&ops, &job, job.n_chunks, sh->threads, err);
     if (rc == 0)
         tamis_device_facts_finish(devices);
     return rc;
@@ -256,165 +256,73 @@ static int judge_visit(void *ctx, uint32_t uid, const void *data, size_t len)
     return judge_user(j->w, uid, data, len, j->out);
 }
 
-/* Judges chunk c of the pool into out (emptied first). */
-static int judge_chunk(worker *w, const pool *p, size_t c, score_chunk *out)
+/* Judges chunk c into out (emptied first). */
+static int judge_chunk(worker *w, const judge_job *job, size_t c, score_chunk *out)
 {
     judge_ctx j = {w, out};
     out->n = out->len = 0;
     memset(out->tiers, 0, sizeof out->tiers);
-    if (!p->uids) {
+    if (!job->uids) {
         uint32_t lo = (uint32_t)(c * CHUNK_USERS);
-        uint32_t hi = c + 1 == p->n_chunks ? UINT32_MAX : lo + CHUNK_USERS;
+        uint32_t hi = c + 1 == job->n_chunks ? UINT32_MAX : lo + CHUNK_USERS;
         return tamis_records_foreach_range(w->txn, TAMIS_RECORDS_USERS, lo, hi, judge_visit, &j, &w->err);
     }
-    for (size_t i = c * CHUNK_USERS; i < p->n_uids && i < (c + 1) * CHUNK_USERS; i++) {
+    for (size_t i = c * CHUNK_USERS; i < job->n_uids && i < (c + 1) * CHUNK_USERS; i++) {
         const void *data;
         size_t len;
-        int rc = tamis_user_record_get(w->txn, p->uids[i], &data, &len, &w->err);
+        int rc = tamis_user_record_get(w->txn, job->uids[i], &data, &len, &w->err);
         if (rc == TAMIS_ENOTFOUND) /* a mark left by a since-deleted user */
             continue;
         if (rc == 0)
-            rc = judge_user(w, p->uids[i], data, len, out);
+            rc = judge_user(w, job->uids[i], data, len, out);
         if (rc)
             return rc;
     }
     return TAMIS_OK;
 }
 
-/* Under the mutex: the first failure stops the run. */
-static void fail_locked(pool *p, int rc, const tamis_error *err)
+/* The tamis_ordered_ops of the judging run. */
+
+static int judge_open(void *ctx, void **out, tamis_error *err)
 {
-    if (!p->rc) {
-        p->rc = rc;
-        p->err = *err;
-    }
-    p->stop = true;
-    pthread_cond_broadcast(&p->ready);
-    pthread_cond_broadcast(&p->space);
+    return open_worker(((judge_job *)ctx)->sh, true, out, err);
 }
 
-static void *judge_main(void *arg)
+static int judge_produce(void *ctx, void *vw, size_t chunk, void *slot, tamis_error *err)
 {
-    worker *w = arg;
-    pool *p = w->pool;
-    int rc = worker_open(w, true);
-
-    while (rc == 0) {
-        size_t c;
-        pthread_mutex_lock(&p->mu);
-        while (!p->stop && p->next_claim < p->n_chunks && p->next_claim >= p->written + p->window)
-            pthread_cond_wait(&p->space, &p->mu);
-        if (p->stop || p->next_claim >= p->n_chunks) {
-            pthread_mutex_unlock(&p->mu);
-            break;
-        }
-        c = p->next_claim++;
-        pthread_mutex_unlock(&p->mu);
-
-        rc = judge_chunk(w, p, c, &p->slots[c % p->window]);
-
-        pthread_mutex_lock(&p->mu);
-        if (rc == 0) {
-            p->done[c % p->window] = true;
-            pthread_cond_broadcast(&p->ready);
-        }
-        pthread_mutex_unlock(&p->mu);
-    }
-    if (rc) {
-        pthread_mutex_lock(&p->mu);
-        fail_locked(p, rc, &w->err);
-        pthread_mutex_unlock(&p->mu);
-    }
-    worker_close(w);
-    return NULL;
-}
-
-/* In the calling thread: hands chunks to write in order until all are written or
- * something failed. */
-static int write_chunks(pool *p, score_write_fn write, void *write_ctx, tamis_progress *progress, tamis_error *err)
-{
-    uint64_t users = 0;
-    int rc = TAMIS_OK;
-
-    for (size_t c = 0; c < p->n_chunks && rc == 0; c++) {
-        size_t slot = c % p->window;
-        pthread_mutex_lock(&p->mu);
-        while (!p->done[slot] && !p->stop)
-            pthread_cond_wait(&p->ready, &p->mu);
-        if (!p->done[slot]) { /* a worker failed */
-            pthread_mutex_unlock(&p->mu);
-            break;
-        }
-        pthread_mutex_unlock(&p->mu);
-
-        rc = write(write_ctx, &p->slots[slot], err);
-        users += p->slots[slot].n;
-        if (progress)
-            tamis_progress_update(progress, users, users);
-
-        pthread_mutex_lock(&p->mu);
-        p->done[slot] = false;
-        p->written++;
-        pthread_cond_broadcast(&p->space);
-        pthread_mutex_unlock(&p->mu);
-    }
+    worker *w = vw;
+    int rc = judge_chunk(w, ctx, chunk, slot);
+    if (rc)
+        *err = w->err;
     return rc;
+}
+
+static int judge_consume(void *ctx, size_t chunk, void *slot, tamis_error *err)
+{
+    judge_job *job = ctx;
+    const score_chunk *c = slot;
+    int rc = job->write(job->write_ctx, c, err);
+    (void)chunk;
+    job->users_written += c->n;
+    if (job->progress)
+        tamis_progress_update(job->progress, job->users_written, job->users_written);
+    return rc;
+}
+
+static void judge_slot_free(void *ctx, void *slot)
+{
+    score_chunk *c = slot;
+    (void)ctx;
+    tamis_free(c->users);
+    tamis_free(c->bytes);
 }
 
 int score_pool_run(const score_shared *sh, uint32_t uid_end, const uint32_t *uids, size_t n_uids,
                    score_write_fn write, void *write_ctx, tamis_progress *progress, tamis_error *err)
 {
-    pool p;
-    worker *ws;
-    unsigned n;
-    int rc;
-
-    memset(&p, 0, sizeof p);
-    p.sh = sh;
-    p.uid_end = uid_end;
-    p.uids = uids;
-    p.n_uids = n_uids;
-    p.n_chunks = uids ? (n_uids + CHUNK_USERS - 1) / CHUNK_USERS : (uid_end + (size_t)CHUNK_USERS - 1) / CHUNK_USERS;
-    if (p.n_chunks == 0)
-        return TAMIS_OK;
-    n = sh->threads ? sh->threads : 1;
-    if (n > p.n_chunks)
-        n = (unsigned)p.n_chunks;
-    p.window = (size_t)n * CHUNKS_PER_WORKER;
-    p.slots = tamis_calloc(p.window, sizeof *p.slots);
-    p.done = tamis_calloc(p.window, sizeof *p.done);
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.ready, NULL);
-    pthread_cond_init(&p.space, NULL);
-    ws = tamis_calloc(n, sizeof *ws);
-    for (unsigned i = 0; i < n; i++)
-        worker_init(&ws[i], sh, &p);
-
-    if (start_workers(ws, n, judge_main, err) == 0) {
-        rc = TAMIS_EINTERNAL;
-    } else {
-        rc = write_chunks(&p, write, write_ctx, progress, err);
-        pthread_mutex_lock(&p.mu);
-        p.stop = true;
-        pthread_cond_broadcast(&p.space);
-        pthread_mutex_unlock(&p.mu);
-        join_workers(ws, n);
-        if (rc == 0 && p.rc) {
-            rc = p.rc;
-            *err = p.err;
-        }
-    }
-    for (unsigned i = 0; i < n; i++)
-        worker_free(&ws[i]);
-    for (size_t i = 0; i < p.window; i++) {
-        tamis_free(p.slots[i].users);
-        tamis_free(p.slots[i].bytes);
-    }
-    tamis_free(ws);
-    tamis_free(p.slots);
-    tamis_free(p.done);
-    pthread_mutex_destroy(&p.mu);
-    pthread_cond_destroy(&p.ready);
-    pthread_cond_destroy(&p.space);
-    return rc;
+    static const tamis_ordered_ops ops = {sizeof(score_chunk), judge_open,    close_worker,
+                                          judge_produce,       judge_consume, judge_slot_free};
+    judge_job job = {sh, uids, n_uids, 0, write, write_ctx, progress, 0};
+    job.n_chunks = uids ? (n_uids + CHUNK_USERS - 1) / CHUNK_USERS : (uid_end + (size_t)CHUNK_USERS - 1) / CHUNK_USERS;
+    return tamis_ordered_run(&ops, &job, job.n_chunks, sh->threads, err);
 }

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "model/score_pool.h"
 #include "tamis/alloc.h"
 #include "tamis/features.h"
 #include "tamis/user_state.h"
+#include "util/workpool.h"
 
 #define META_WINDOW_END "score_window_end"
 #define META_CONFIG_HASH "score_config_hash"
@@ -121,11 +121,9 @@ static void trace_step(const run_ctx *x, const char *step, double *t0)
 
 static unsigned thread_count(unsigned asked)
 {
-    long cpus;
     if (asked)
         return asked > MAX_THREADS ? MAX_THREADS : asked;
-    cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (unsigned)cpus;
+    return tamis_cpu_count(MAX_THREADS);
 }
 
 static int run(run_ctx *x, tamis_store *store, const tamis_model_config *cfg)

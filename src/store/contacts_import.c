@@ -17,7 +17,9 @@
 #include "tamis/progress.h"
 #include "tamis/reader.h"
 #include "tamis/tz.h"
+#include "store/contacts_batch.h"
 #include "util/bytes.h"
+#include "util/workpool.h"
 
 typedef struct import_run {
     tamis_store *store;
@@ -196,8 +198,9 @@ static int apply_identities(import_run *run, uint64_t line, const tamis_contact_
     return TAMIS_OK;
 }
 
+/* pre: the row's phone parsed ahead (contacts_batch.c), used when its region fits. */
 static int apply_phone(import_run *run, uint64_t line, const tamis_contact_row *row, uint32_t uid,
-                       tamis_contact *c, tamis_error *err)
+                       tamis_contact *c, const contacts_pending *pre, tamis_error *err)
 {
     const char *region = c->country[0] ? c->country : run->opts->default_country;
     tamis_phone ph;
@@ -207,7 +210,14 @@ static int apply_phone(import_run *run, uint64_t line, const tamis_contact_row *
 
     if (!row->phone.len)
         return TAMIS_OK;
-    if (tamis_phone_parse(row->phone.ptr, row->phone.len, region, &ph, &perr) != TAMIS_OK) {
+    if (pre && contacts_pending_phone_fits(pre, c->country)) {
+        ph = pre->phone;
+        perr = pre->err;
+        rc = pre->phone_rc;
+    } else {
+        rc = tamis_phone_parse(row->phone.ptr, row->phone.len, region, &ph, &perr);
+    }
+    if (rc != TAMIS_OK) {
         run->sum->phones_unparsable++;
         return warn(run, line, err, "user '%s': phone not stored: %s", c->key, perr.msg);
     }
@@ -258,7 +268,7 @@ static int apply_place(const tamis_contact_row *row, tamis_contact *c, tamis_err
 }
 
 static int import_row(import_run *run, uint64_t line, const tamis_contact_row *row, const char *raw,
-                      size_t raw_len, tamis_error *err)
+                      size_t raw_len, const contacts_pending *pre, tamis_error *err)
 {
     tamis_contact c;
     tamis_error rerr;
@@ -294,7 +304,7 @@ static int import_row(import_run *run, uint64_t line, const tamis_contact_row *r
     for (size_t i = 0; i < row->n_attrs; i++)
         tamis_contact_set_attr(&c, row->attrs[i].key.ptr, row->attrs[i].key.len, row->attrs[i].value.ptr,
                                row->attrs[i].value.len);
-    if ((rc = apply_phone(run, line, row, uid, &c, err)) != 0)
+    if ((rc = apply_phone(run, line, row, uid, &c, pre, err)) != 0)
         goto done;
     if ((rc = apply_identities(run, line, row, uid, &c, err)) != 0)
         goto done;
@@ -317,59 +327,36 @@ static int flush_files(import_run *run, tamis_error *err)
     return TAMIS_OK;
 }
 
-static int run_rows(import_run *run, tamis_reader *rd, tamis_contacts_parser *parser, tamis_progress *bar,
-                    tamis_error *err)
+/* Applies one gathered batch in file order, committing every
+ * TAMIS_CONTACT_BATCH_ROWS rows (*in_txn counts the rows of the open transaction). */
+static int apply_batch(import_run *run, tamis_reader *rd, tamis_contacts_parser *parser, const contacts_batch *b,
+                       tamis_progress *bar, uint64_t *in_txn, tamis_error *err)
 {
-    bool have_header = false;
-    uint64_t in_batch = 0;
-    int rc;
-
-    for (;;) {
-        const char *rec;
-        size_t len;
-        bool eof;
+    for (size_t i = 0; i < b->n; i++) {
+        const contacts_pending *p = &b->rows[i];
+        const char *rec = contacts_pending_record(b, p);
         tamis_contact_row row;
         tamis_error rerr;
+        int rc;
 
-        rc = tamis_reader_next(rd, &rec, &len, &eof, &rerr);
-        if (rc == TAMIS_ELIMIT) {
-            if ((rc = reject_row(run, tamis_reader_line(rd), rerr.msg, rec, len, err)) != 0)
+        if (p->too_long) {
+            if ((rc = reject_row(run, p->line, p->err.msg, rec, p->len, err)) != 0)
                 return rc;
-            continue;
-        }
-        if (rc) {
-            *err = rerr;
-            return rc;
-        }
-        if (eof)
-            return TAMIS_OK;
-        if (len == 0 || (len == 1 && rec[0] == '\r'))
-            continue;
-        if (!have_header) {
-            if (len >= 3 && (uint8_t)rec[0] == 0xEF && (uint8_t)rec[1] == 0xBB && (uint8_t)rec[2] == 0xBF) {
-                rec += 3;
-                len -= 3;
-            }
-            if ((rc = tamis_contacts_parser_header(parser, rec, len, err)) != 0) {
-                tamis_error_prefix(err, "%s:%llu: header", run->path, (unsigned long long)tamis_reader_line(rd));
-                return rc;
-            }
-            have_header = true;
             continue;
         }
         run->sum->rows++;
-        rc = tamis_contacts_parse(parser, rec, len, &row, &rerr);
+        rc = tamis_contacts_parse(parser, rec, p->len, &row, &rerr);
         if (rc == TAMIS_OK)
-            rc = import_row(run, tamis_reader_line(rd), &row, rec, len, err);
+            rc = import_row(run, p->line, &row, rec, p->len, p, err);
         else if (rc == TAMIS_EINPUT || rc == TAMIS_ELIMIT)
-            rc = reject_row(run, tamis_reader_line(rd), rerr.msg, rec, len, err);
+            rc = reject_row(run, p->line, rerr.msg, rec, p->len, err);
         if (rc)
             return rc;
         if (run->sum->rejected > run->opts->max_errors)
             return tamis_error_set(err, TAMIS_ELIMIT, "more than %llu rejected rows (--max-errors)",
                                    (unsigned long long)run->opts->max_errors);
-        if (++in_batch >= TAMIS_CONTACT_BATCH_ROWS) {
-            in_batch = 0;
+        if (++*in_txn >= TAMIS_CONTACT_BATCH_ROWS) {
+            *in_txn = 0;
             if ((rc = flush_files(run, err)) != 0 || (rc = tamis_txn_commit(run->txn, err)) != 0) {
                 if (rc && run->txn)
                     tamis_txn_abort(run->txn);
@@ -382,6 +369,41 @@ static int run_rows(import_run *run, tamis_reader *rd, tamis_contacts_parser *pa
             tamis_progress_update(bar, tamis_reader_bytes_in(rd), run->sum->rows);
         }
     }
+    return TAMIS_OK;
+}
+
+/* Reads batch N+1 and parses its phones on the pool while batch N is applied. */
+static int run_rows(import_run *run, tamis_reader *rd, tamis_contacts_parser *parser, tamis_progress *bar,
+                    tamis_error *err)
+{
+    contacts_batch batches[2];
+    tamis_workpool *pool = tamis_workpool_new(tamis_cpu_count(8));
+    bool have_header = false;
+    uint64_t in_txn = 0;
+    int cur = 0, rc;
+
+    memset(batches, 0, sizeof batches);
+    rc = contacts_batch_gather(&batches[0], rd, parser, &have_header, run->path, run->opts->default_country, err);
+    if (rc == 0)
+        contacts_batch_parse_phones(&batches[0], pool);
+    while (rc == 0) {
+        contacts_batch *now = &batches[cur], *next = &batches[1 - cur];
+        next->n = 0;
+        if (!now->eof)
+            rc = contacts_batch_gather(next, rd, parser, &have_header, run->path, run->opts->default_country, err);
+        tamis_workpool_wait(pool); /* now's phones are parsed */
+        if (rc)
+            break;
+        if (next->n)
+            contacts_batch_parse_phones(next, pool);
+        if ((rc = apply_batch(run, rd, parser, now, bar, &in_txn, err)) != 0 || now->eof)
+            break;
+        cur = 1 - cur;
+    }
+    tamis_workpool_free(pool); /* waits for a batch still being parsed */
+    contacts_batch_free(&batches[0]);
+    contacts_batch_free(&batches[1]);
+    return rc;
 }
 
 int tamis_import_contacts(tamis_store *store, const char *path, const tamis_import_options *opts,

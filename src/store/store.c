@@ -238,6 +238,11 @@ static void forget_new_platforms(tamis_txn *t)
     t->s->n_platforms = t->platforms_at_begin;
 }
 
+uint64_t tamis_txn_snapshot(const tamis_txn *t)
+{
+    return (uint64_t)mdb_txn_id(t->txn);
+}
+
 int tamis_txn_commit(tamis_txn *t, tamis_error *err)
 {
     int rc;

@@ -2,7 +2,8 @@
 # t_score_threads.sh — the score run's threads change nothing but speed: on a data set
 # big enough for several chunks per thread (12,000 users; a chunk is 4,096), results
 # are byte-identical with 1, 2 and 3 threads, for a full run and for an incremental
-# run over thousands of changed users spread across chunks. Also: --threads bounds.
+# run over thousands of changed users spread across chunks; export (rendered in
+# threads) keeps uid order. Also: --threads bounds.
 source "$(dirname "$0")/lib.sh"
 D=$T/d
 AS_OF=2026-11-01T00:00:00Z
@@ -22,6 +23,11 @@ for n in 2 3; do
     tm "$D" export -o "$T/t$n.csv" 2>/dev/null
     cmp -s "$T/t1.csv" "$T/t$n.csv" || { diff "$T/t1.csv" "$T/t$n.csv" | head -5; fail "$n threads differ from 1"; }
 done
+# export renders uid ranges of 8,192 in threads: rows still come in uid order (the
+# contacts file's order for imported users), each once
+tail -n +2 "$T/g/contacts.csv" | cut -d, -f1 > "$T/keys"
+awk -F, -v n="$(wc -l < "$T/keys")" 'NR > 1 && NR <= n + 1 { print $1 }' "$T/t1.csv" > "$T/exported"
+cmp -s "$T/keys" "$T/exported" || fail "export is not in uid order: $(diff "$T/keys" "$T/exported" | head -3)"
 rows=$(($(wc -l < "$T/t1.csv") - 1))
 users=$(tm "$D" stats --format json > "$T/st.json"; json_field "$T/st.json" users)
 [ "$rows" = "$users" ] || fail "exported $rows of $users users"
