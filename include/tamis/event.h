@@ -102,6 +102,13 @@ int tamis_event_parse(tamis_event_parser *p, const char *line, size_t len, tamis
  * Returns TAMIS_OK and *ts_ms, or TAMIS_EINPUT with a reason. */
 int tamis_parse_ts(const char *s, size_t len, int64_t *ts_ms, tamis_error *err) TAMIS_WUR;
 
+/* The proleptic Gregorian date of a day number (days since 1970-01-01). */
+void tamis_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
+/* ts_ms as "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (milliseconds always with with_ms, else only
+ * when not zero); returns the length. Pure arithmetic: no libc time zone state, so it
+ * is safe in any thread (gmtime_r takes glibc's time zone lock, which ICU also uses). */
+size_t tamis_format_utc(int64_t ts_ms, bool with_ms, char out[32]);
+
 /* Strict decimal number (optional sign, digits, optional fraction, optional exponent);
  * rejects empty, NaN, infinities and trailing bytes. */
 int tamis_parse_number(const char *s, size_t len, double *out, tamis_error *err) TAMIS_WUR;

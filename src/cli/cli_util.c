@@ -42,26 +42,12 @@ int tamis_cli_parse_u64(const char *cmd, const char *opt, const char *value, uns
 
 void tamis_cli_iso_time(long long ts_ms, char out[64])
 {
-    time_t secs = (time_t)(ts_ms >= 0 ? ts_ms / 1000 : (ts_ms - 999) / 1000);
-    int ms = (int)(ts_ms - (long long)secs * 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    if (ms)
-        snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                 tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-    else
-        snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+    tamis_format_utc(ts_ms, false, out);
 }
 
 void tamis_cli_iso_time_ms(long long ts_ms, char out[64])
 {
-    time_t secs = (time_t)(ts_ms >= 0 ? ts_ms / 1000 : (ts_ms - 999) / 1000);
-    int ms = (int)(ts_ms - (long long)secs * 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    tamis_format_utc(ts_ms, true, out);
 }
 
 int tamis_cli_fail(const char *cmd, int rc, const char *msg)

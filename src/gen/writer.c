@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gen/gen_int.h"
+#include "tamis/event.h"
 #include "tamis/alloc.h"
 
 const char *const gen_campaign_types[3] = {"promo", "newsletter", "reminder"};
@@ -62,23 +63,6 @@ static void put_str(gen_out *o, const char *s)
 
 /* ------------------------------------------------------------------ fields */
 
-/* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    int64_t era;
-    unsigned doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 static void put_iso(gen_out *o, int64_t ts_ms, int offset_min, bool zulu)
 {
     int64_t local_s = ts_ms / 1000 + (zulu ? 0 : offset_min * 60), y;
@@ -86,7 +70,7 @@ static void put_iso(gen_out *o, int64_t ts_ms, int offset_min, bool zulu)
     unsigned m, d;
     int off = offset_min < 0 ? -offset_min : offset_min;
 
-    civil_from_days(days, &y, &m, &d);
+    tamis_civil_from_days(days, &y, &m, &d);
     gen_out_u64w(o, (uint64_t)y, 4);
     gen_out_char(o, '-');
     gen_out_u64w(o, m, 2);

@@ -216,6 +216,34 @@ static void test_iso_against_timegm(void **state)
     }
 }
 
+/* tamis_format_utc against gmtime_r, and back through the parser, for random instants
+ * before and after 1970. */
+static void test_format_utc(void **state)
+{
+    char out[32], want[64];
+    uint64_t x = 2463534242u;
+    (void)state;
+    assert_int_equal(tamis_format_utc(0, false, out), 20);
+    assert_string_equal(out, "1970-01-01T00:00:00Z");
+    tamis_format_utc(-1, false, out);
+    assert_string_equal(out, "1969-12-31T23:59:59.999Z");
+    tamis_format_utc(1761955200000, true, out);
+    assert_string_equal(out, "2025-11-01T00:00:00.000Z");
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t ms = (int64_t)(x % 8000000000000000u) - 2000000000000000;
+        time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms - (int64_t)secs * 1000));
+        tamis_format_utc(ms, true, out);
+        assert_string_equal(out, want);
+        if (ms >= 0 && ms < INT64_C(253402300800000)) /* the parser reads years 1970..9999 */
+            assert_int_equal(ts_ok(out), ms);
+    }
+}
+
 /* ------------------------------------------------------------------------------------ */
 
 static double num_ok(const char *s)
@@ -390,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_iso_forms),        cmocka_unit_test(test_iso_leap_years),
         cmocka_unit_test(test_iso_ranges),       cmocka_unit_test(test_iso_syntax),
         cmocka_unit_test(test_ts_message),       cmocka_unit_test(test_iso_against_timegm),
+        cmocka_unit_test(test_format_utc),
         cmocka_unit_test(test_number_ok),        cmocka_unit_test(test_number_bad),
         cmocka_unit_test(test_number_against_strtod), cmocka_unit_test(test_field_names),
         cmocka_unit_test(test_kind_lookup),      cmocka_unit_test(test_docs_list_every_kind_and_field),
