@@ -383,12 +383,13 @@ SELECT f.uid, f.platform,
                     FILTER (f.kind IN ('delivered', 'read', 'reply', 'click')), -1) AS last_ok
 FROM kind_facets f, params p GROUP BY f.uid, f.platform;
 
--- The platforms a user is present on: an identity, or an event before Tc. tamis
+-- The platforms a user is present on: an event before Tc, or an identity from the
+-- contacts file (one learned from events carries no date: its events decide). tamis
 -- details the 8 with the lowest interned ids.
 CREATE TEMP TABLE user_platforms AS
 SELECT uid, platform
 FROM (SELECT u.uid, u.platform, row_number() OVER (PARTITION BY u.uid ORDER BY o.platform_id) AS slot
-      FROM (SELECT user_key AS uid, platform FROM identity_owner
+      FROM (SELECT user_key AS uid, platform FROM contact_owner
             UNION
             SELECT uid, platform FROM platform_counts) u
       JOIN platform_order o ON o.platform = u.platform)

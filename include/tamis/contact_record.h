@@ -20,6 +20,9 @@ typedef struct tamis_kv {
 
 typedef struct tamis_identity {
     uint8_t platform; /* interned platform id */
+    bool learned;     /* known from events only (a learned or placeholder identity), not
+                         from a contacts file: it carries no date, so the model counts
+                         the user present on the platform from its events alone */
     char *id;
 } tamis_identity;
 
@@ -49,8 +52,9 @@ void tamis_contact_add_tag(tamis_contact *c, const char *tag, size_t len);
 /* Sets an attribute, replacing an older value. */
 void tamis_contact_set_attr(tamis_contact *c, const char *key, size_t key_len, const char *value,
                             size_t value_len);
-/* Adds an identity if absent; returns true when it was added. */
-bool tamis_contact_add_identity(tamis_contact *c, uint8_t platform, const char *id, size_t len);
+/* Adds an identity if absent; returns true when it was added. learned: it comes from
+ * events, not from a contacts file (an identity present both ways is not learned). */
+bool tamis_contact_add_identity(tamis_contact *c, uint8_t platform, const char *id, size_t len, bool learned);
 /* Removes an identity if present. */
 void tamis_contact_remove_identity(tamis_contact *c, uint8_t platform, const char *id, size_t len);
 

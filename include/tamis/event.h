@@ -108,6 +108,8 @@ void tamis_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigne
  * when not zero); returns the length. Pure arithmetic: no libc time zone state, so it
  * is safe in any thread (gmtime_r takes glibc's time zone lock, which ICU also uses). */
 size_t tamis_format_utc(int64_t ts_ms, bool with_ms, char out[32]);
+/* A day number (days since 1970-01-01) as "YYYY-MM-DD". */
+void tamis_format_utc_date(uint32_t day, char out[32]);
 
 /* Strict decimal number (optional sign, digits, optional fraction, optional exponent);
  * rejects empty, NaN, infinities and trailing bytes. */

@@ -220,6 +220,22 @@ int tamis_activity_foreach(tamis_txn *t, tamis_record_visit_fn fn, void *ctx,
 
 /* ---- whole-store facts ---------------------------------------------------------- */
 
+/* ---- snapshots -------------------------------------------------------------------- */
+
+/* A day's snapshot is stored as parts keyed (day, part): part 0 is its header, parts
+ * 1.. its chunks of users (formats owned by src/model/snapshot.c). day is days since
+ * 1970-01-01. Bytes returned by get are borrowed (see the top comment). */
+int tamis_snapshot_part_put(tamis_txn *t, uint32_t day, uint32_t part, const void *data, size_t len,
+                            tamis_error *err) TAMIS_WUR;
+/* TAMIS_ENOTFOUND when the part does not exist. */
+int tamis_snapshot_part_get(tamis_txn *t, uint32_t day, uint32_t part, const void **data, size_t *len,
+                            tamis_error *err) TAMIS_WUR;
+/* Deletes every part of a day (nothing when there is none). */
+int tamis_snapshot_day_delete(tamis_txn *t, uint32_t day, tamis_error *err) TAMIS_WUR;
+/* The days that have a snapshot, ascending, in a new array (caller frees; NULL when
+ * *n is 0). */
+int tamis_snapshot_days(tamis_txn *t, uint32_t **days, size_t *n, tamis_error *err) TAMIS_WUR;
+
 typedef struct tamis_store_counts {
     uint64_t users, identities, phones, ledger_files;
     uint64_t file_bytes;   /* bytes of data.mdb on disk */
@@ -229,6 +245,7 @@ typedef struct tamis_store_counts {
     uint64_t index_bytes;    /* pages of keys, identities and phones */
     uint64_t scores;         /* users with a score record */
     uint64_t score_bytes;    /* pages of the scores database */
+    uint64_t snapshot_bytes; /* pages of the snapshots database */
 } tamis_store_counts;
 
 int tamis_store_counts_get(tamis_txn *t, tamis_store_counts *c, tamis_error *err) TAMIS_WUR;

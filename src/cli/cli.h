@@ -84,5 +84,8 @@ int tamis_cmd_config(const tamis_cli *cli, int argc, char **argv);
 int tamis_cmd_score(const tamis_cli *cli, int argc, char **argv);
 int tamis_cmd_tiers(const tamis_cli *cli, int argc, char **argv);
 int tamis_cmd_export(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_snapshot(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_snapshots(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_transitions(const tamis_cli *cli, int argc, char **argv);
 
 #endif

@@ -26,6 +26,9 @@ static const command commands[] = {
     {"tiers", tamis_cmd_tiers, "count users per tier, overall or by country / platform"},
     {"show", tamis_cmd_show, "print one user: result, features, reasons and stored state"},
     {"export", tamis_cmd_export, "write every user's result and features as CSV or NDJSON"},
+    {"snapshot", tamis_cmd_snapshot, "store every user's tier, score, trend and sub-scores for a date"},
+    {"snapshots", tamis_cmd_snapshots, "list the stored daily snapshots"},
+    {"transitions", tamis_cmd_transitions, "tier x tier matrix between two snapshots, or who moved"},
     {"forget", tamis_cmd_forget, "erase users and every trace of them"},
     {"config", tamis_cmd_config, "print the effective model configuration (weights, thresholds, country rules)"},
 };

@@ -80,6 +80,19 @@ int tamis_results_get(tamis_results_reader *rd, uint32_t uid, tamis_error *err)
     return rc ? rc : fill(rd, uid, data, len, err);
 }
 
+void tamis_results_user_key(tamis_txn *txn, uint32_t uid, char *out, size_t cap)
+{
+    const void *data;
+    size_t len;
+    tamis_contact c;
+    tamis_error err;
+    out[0] = '\0';
+    if (tamis_user_record_get(txn, uid, &data, &len, &err) != 0 || tamis_contact_decode(&c, data, len, &err) != 0)
+        return;
+    snprintf(out, cap, "%s", c.key);
+    tamis_contact_free(&c);
+}
+
 /* ---- rendering in worker threads ------------------------------------------------ */
 
 typedef struct render_job {

@@ -34,6 +34,9 @@ int tamis_results_foreach(tamis_results_reader *rd, tamis_result_visit_fn fn, vo
 /* One user's result: TAMIS_ENOTFOUND when it has no score yet. */
 int tamis_results_get(tamis_results_reader *rd, uint32_t uid, tamis_error *err);
 
+/* uid's user key into out (cap bytes), or "" when its contact record is gone. */
+void tamis_results_user_key(tamis_txn *txn, uint32_t uid, char *out, size_t cap);
+
 /* Writes one user's text to out; *rows counts what it wrote. Called from worker
  * threads at once: it must only read ctx. Non-zero fails the run. */
 typedef int (*tamis_result_render_fn)(const void *ctx, tamis_results_reader *rd, FILE *out,

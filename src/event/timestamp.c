@@ -178,6 +178,14 @@ size_t tamis_format_utc(int64_t ts_ms, bool with_ms, char out[32])
     return n < 0 ? 0 : (size_t)n < 32 ? (size_t)n : 31;
 }
 
+void tamis_format_utc_date(uint32_t day, char out[32])
+{
+    int64_t y;
+    unsigned m, d;
+    tamis_civil_from_days(day, &y, &m, &d);
+    snprintf(out, 32, "%04lld-%02u-%02u", (long long)y, m, d);
+}
+
 static int days_in_month(int y, int m)
 {
     static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

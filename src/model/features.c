@@ -116,9 +116,12 @@ static void collect_platforms(scan_ctx *x)
     const tamis_user_state *st = x->in->state;
     const tamis_contact *c = x->in->contact;
     memset(x->slot_of, NO_SLOT, sizeof x->slot_of);
+    /* an imported identity makes the user present; a learned one carries no date, so
+     * the platform's events (facets first seen before Tc) decide, like any platform */
     if (c)
         for (size_t i = 0; i < c->n_ids; i++)
-            add_platform(x, c->ids[i].platform);
+            if (!c->ids[i].learned)
+                add_platform(x, c->ids[i].platform);
     for (size_t i = 0; i < st->n_facets && st->facets[i].type == TAMIS_FACET_KIND; i++)
         if (st->facets[i].first_ms < x->tc)
             add_platform(x, st->facets[i].platform);

@@ -18,7 +18,9 @@
 #include "tamis/record.h"
 #include "tamis/user_state.h"
 #include "tamis/zone_hours.h"
+#include "tamis/score_run.h"
 #include "util/ordered.h"
+#include "util/workpool.h"
 
 #define CHUNK_USERS 4096u   /* users (or uids of the range) per chunk */
 
@@ -49,6 +51,32 @@ typedef struct worker {
     uint32_t uid;
     tamis_error err;
 } worker;
+
+#define MAX_THREADS 8
+
+void score_shared_init(score_shared *sh, tamis_platform_names *names, tamis_store *store,
+                       const tamis_model_config *cfg, int64_t as_of_ms, unsigned threads)
+{
+    uint32_t first_hour, end_hour, retention = tamis_store_retention_days(store);
+
+    memset(sh, 0, sizeof *sh);
+    sh->store = store;
+    sh->cfg = cfg;
+    sh->names = names;
+    sh->as_of_ms = as_of_ms;
+    sh->tc = tamis_features_window_end(as_of_ms);
+    sh->threads = threads ? (threads > MAX_THREADS ? MAX_THREADS : threads) : tamis_cpu_count(MAX_THREADS);
+    tamis_score_platform_names(store, names);
+    tamis_platform_names_bind(names, cfg);
+    sh->unknown_platform = -1;
+    for (int i = 0; i < 256; i++)
+        if (names->name[i] && strcmp(names->name[i], "unknown") == 0)
+            sh->unknown_platform = i;
+    tamis_features_hour_span(as_of_ms, &first_hour, &end_hour);
+    /* cover the whole retention window, so "days since" of old events use real offsets */
+    sh->zone_first_hour = first_hour > (retention + 2) * 24 ? (uint32_t)(end_hour - (retention + 3) * 24) : 0;
+    sh->zone_end_hour = end_hour;
+}
 
 /* ------------------------------------------------------------------ workers */
 
@@ -196,6 +224,21 @@ int score_devices_collect(const score_shared *sh, uint32_t uid_end, tamis_device
 
 /* ------------------------------------------------------------------ judging */
 
+static void summarize(const worker *w, uint32_t uid, uint32_t end, score_chunk_user *u)
+{
+    const tamis_features *f = &w->features;
+    u->uid = uid;
+    u->end = end;
+    u->tier = w->result.tier;
+    u->trend = w->result.trend;
+    u->score = w->result.score;
+    memcpy(u->sub, w->result.sub, sizeof u->sub);
+    memcpy(u->country, w->contact.country, sizeof u->country);
+    u->n_platforms = f->n_platforms;
+    for (uint8_t i = 0; i < f->n_platforms; i++)
+        u->platforms[i] = f->platforms[i].platform;
+}
+
 static int judge_user(worker *w, uint32_t uid, const void *contact, size_t contact_len, score_chunk *out)
 {
     const score_shared *sh = w->sh;
@@ -221,6 +264,8 @@ static int judge_user(worker *w, uint32_t uid, const void *contact, size_t conta
         tamis_error_prefix(&w->err, "activity of uid %u", uid);
         return rc;
     }
+    if (sh->skip_unborn && w->contact.auto_created && (w->state.last_ms == 0 || w->state.first_ms >= sh->tc))
+        return TAMIS_OK;
     memset(&in, 0, sizeof in);
     in.state = &w->state;
     in.contact = &w->contact;
@@ -232,14 +277,15 @@ static int judge_user(worker *w, uint32_t uid, const void *contact, size_t conta
     in.as_of_ms = sh->as_of_ms;
     tamis_features_compute(&in, sh->cfg, &w->features);
     tamis_score_compute(&w->features, &w->contact, sh->cfg, sh->names, &w->result);
-    tamis_record_encode(&w->result, &w->features, &w->buf, &w->cap, &len);
 
     out->users = tamis_grow(out->users, sizeof *out->users, &out->cap, out->n + 1);
-    out->bytes = tamis_grow(out->bytes, 1, &out->cap_bytes, out->len + len);
-    memcpy(out->bytes + out->len, w->buf, len);
-    out->len += len;
-    out->users[out->n].uid = uid;
-    out->users[out->n].end = (uint32_t)out->len;
+    if (!sh->no_records) {
+        tamis_record_encode(&w->result, &w->features, &w->buf, &w->cap, &len);
+        out->bytes = tamis_grow(out->bytes, 1, &out->cap_bytes, out->len + len);
+        memcpy(out->bytes + out->len, w->buf, len);
+        out->len += len;
+    }
+    summarize(w, uid, (uint32_t)out->len, &out->users[out->n]);
     out->n++;
     out->tiers[w->result.tier]++;
     return TAMIS_OK;

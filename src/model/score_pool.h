@@ -15,6 +15,7 @@
 #ifndef TAMIS_SCORE_POOL_H
 #define TAMIS_SCORE_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,13 +37,29 @@ typedef struct score_shared {
     uint32_t zone_first_hour, zone_end_hour;
     const tamis_device_facts *devices;   /* finished; set before score_pool_run */
     unsigned threads;                    /* workers, >= 1 */
+    bool no_records;                     /* summaries only: skip encoding records */
+    bool skip_unborn;                    /* leave out placeholder users (created by
+                                            events, not contacts) first seen at or after
+                                            Tc: they did not exist as of T */
 } score_shared;
+
+/* Fills sh to judge users of store as of as_of_ms: platform names (into *names, which
+ * must outlive sh) bound to cfg, the "unknown" platform, the zone tables' span (the
+ * whole retention window) and the thread count (0: one per CPU, at most 8). */
+void score_shared_init(score_shared *sh, tamis_platform_names *names, tamis_store *store,
+                       const tamis_model_config *cfg, int64_t as_of_ms, unsigned threads);
 
 /* The judged users of one chunk, in ascending uid order: the record of users[i] is
  * bytes[users[i-1].end .. users[i].end) (from 0 for i = 0). */
 typedef struct score_chunk_user {
     uint32_t uid;
     uint32_t end;
+    /* the summary daily snapshots keep */
+    uint8_t tier, trend, score;
+    uint8_t sub[TAMIS_SUB__COUNT];
+    char country[3];
+    uint8_t n_platforms;
+    uint8_t platforms[TAMIS_FEATURE_PLATFORMS];
 } score_chunk_user;
 
 typedef struct score_chunk {

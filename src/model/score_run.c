@@ -18,12 +18,10 @@
 #include "tamis/alloc.h"
 #include "tamis/features.h"
 #include "tamis/user_state.h"
-#include "util/workpool.h"
 
 #define META_WINDOW_END "score_window_end"
 #define META_CONFIG_HASH "score_config_hash"
 #define META_SCORED_USERS "score_users"
-#define MAX_THREADS 8
 
 typedef struct run_ctx {
     tamis_txn *txn;
@@ -119,13 +117,6 @@ static void trace_step(const run_ctx *x, const char *step, double *t0)
     *t0 = t;
 }
 
-static unsigned thread_count(unsigned asked)
-{
-    if (asked)
-        return asked > MAX_THREADS ? MAX_THREADS : asked;
-    return tamis_cpu_count(MAX_THREADS);
-}
-
 static int run(run_ctx *x, tamis_store *store, const tamis_model_config *cfg)
 {
     bool have_end = false;
@@ -147,12 +138,6 @@ static int run(run_ctx *x, tamis_store *store, const tamis_model_config *cfg)
         x->sum->full = false;
         x->sum->why = "changes";
     }
-    tamis_score_platform_names(store, &x->names);
-    tamis_platform_names_bind(&x->names, cfg);
-    x->sh.unknown_platform = -1;
-    for (int i = 0; i < 256; i++)
-        if (x->names.name[i] && strcmp(x->names.name[i], "unknown") == 0)
-            x->sh.unknown_platform = i;
     if (!x->sum->full && (rc = tamis_changed_users_get(x->txn, &changed, &n_changed, x->err)) != 0)
         return rc;
     if (x->sum->full || n_changed) { /* with nothing changed, nothing to read */
@@ -192,8 +177,6 @@ int tamis_score_run(tamis_store *store, const tamis_model_config *cfg, const tam
                     tamis_score_summary *sum, tamis_error *err)
 {
     run_ctx x;
-    uint32_t first_hour, end_hour;
-    uint32_t retention = tamis_store_retention_days(store);
     int rc;
 
     memset(sum, 0, sizeof *sum);
@@ -201,17 +184,7 @@ int tamis_score_run(tamis_store *store, const tamis_model_config *cfg, const tam
     x.opts = opts;
     x.sum = sum;
     x.err = err;
-    x.sh.store = store;
-    x.sh.cfg = cfg;
-    x.sh.names = &x.names;
-    x.sh.as_of_ms = opts->as_of_ms;
-    x.sh.tc = tamis_features_window_end(opts->as_of_ms);
-    x.sh.threads = thread_count(opts->threads);
-    tamis_features_hour_span(opts->as_of_ms, &first_hour, &end_hour);
-    /* cover the whole retention window, so "days since" of old events use real offsets */
-    first_hour = first_hour > (retention + 2) * 24 ? (uint32_t)(end_hour - (retention + 3) * 24) : 0;
-    x.sh.zone_first_hour = first_hour;
-    x.sh.zone_end_hour = end_hour;
+    score_shared_init(&x.sh, &x.names, store, cfg, opts->as_of_ms, opts->threads);
     x.devices = tamis_device_facts_new();
     tamis_user_state_init(&x.state);
     if ((rc = tamis_txn_begin(store, true, &x.txn, err)) == 0) {

@@ -8,7 +8,8 @@
 #include "tamis/alloc.h"
 #include "util/bytes.h"
 
-#define CONTACT_FORMAT_VERSION 1
+#define CONTACT_FORMAT_VERSION 2 /* 2: a flags byte per identity; 1 is still read */
+#define IDENTITY_FLAG_LEARNED 1
 #define CONTACT_STR_MAX (64 * 1024)
 #define CONTACT_FLAG_AUTO 1
 #define CONTACT_FLAG_PHONE_VALID 2
@@ -93,17 +94,20 @@ static int identity_cmp(uint8_t platform, const char *id, size_t len, const tami
     return cmp_counted(id, len, x->id);
 }
 
-bool tamis_contact_add_identity(tamis_contact *c, uint8_t platform, const char *id, size_t len)
+bool tamis_contact_add_identity(tamis_contact *c, uint8_t platform, const char *id, size_t len, bool learned)
 {
     size_t i = 0;
     while (i < c->n_ids && identity_cmp(platform, id, len, &c->ids[i]) > 0)
         i++;
-    if (i < c->n_ids && identity_cmp(platform, id, len, &c->ids[i]) == 0)
+    if (i < c->n_ids && identity_cmp(platform, id, len, &c->ids[i]) == 0) {
+        c->ids[i].learned = c->ids[i].learned && learned; /* a contacts file makes it imported */
         return false;
+    }
     c->ids = tamis_realloc(c->ids, (c->n_ids + 1) * sizeof *c->ids);
     memmove(&c->ids[i + 1], &c->ids[i], (c->n_ids - i) * sizeof *c->ids);
     c->ids[i].platform = platform;
     c->ids[i].id = tamis_strndup(id, len);
+    c->ids[i].learned = learned;
     c->n_ids++;
     return true;
 }
@@ -150,6 +154,7 @@ void tamis_contact_encode(const tamis_contact *c, uint8_t **buf, size_t *cap, si
     tamis_put_varint(&w, c->n_ids);
     for (size_t i = 0; i < c->n_ids; i++) {
         tamis_put_u8(&w, c->ids[i].platform);
+        tamis_put_u8(&w, c->ids[i].learned ? IDENTITY_FLAG_LEARNED : 0);
         put_opt(&w, c->ids[i].id);
     }
     *buf = w.buf;
@@ -178,11 +183,12 @@ static void get_fixed(tamis_rbuf *r, char out[3])
 int tamis_contact_decode(tamis_contact *c, const void *buf, size_t len, tamis_error *err)
 {
     tamis_rbuf r = tamis_rbuf_make(buf, len);
-    uint8_t flags;
+    uint8_t flags, version;
     uint64_t n;
 
     tamis_contact_init(c);
-    if (tamis_get_u8(&r) != CONTACT_FORMAT_VERSION)
+    version = tamis_get_u8(&r);
+    if (version != 1 && version != CONTACT_FORMAT_VERSION)
         goto fail;
     flags = tamis_get_u8(&r);
     c->auto_created = (flags & CONTACT_FLAG_AUTO) != 0;
@@ -214,6 +220,7 @@ int tamis_contact_decode(tamis_contact *c, const void *buf, size_t len, tamis_er
     c->ids = tamis_calloc(n ? n : 1, sizeof *c->ids);
     for (; c->n_ids < n && r.ok; c->n_ids++) {
         c->ids[c->n_ids].platform = tamis_get_u8(&r);
+        c->ids[c->n_ids].learned = version >= 2 && (tamis_get_u8(&r) & IDENTITY_FLAG_LEARNED);
         c->ids[c->n_ids].id = get_dup(&r, false);
     }
     if (!r.ok || r.p != r.end)

@@ -134,7 +134,7 @@ static int take_over_placeholder(import_run *run, uint32_t uid, tamis_contact *c
     if ((rc = load_contact(run->txn, other, &oc, err)) != 0)
         return rc;
     for (size_t i = 0; i < oc.n_ids && rc == 0; i++) {
-        tamis_contact_add_identity(c, oc.ids[i].platform, oc.ids[i].id, strlen(oc.ids[i].id));
+        tamis_contact_add_identity(c, oc.ids[i].platform, oc.ids[i].id, strlen(oc.ids[i].id), oc.ids[i].learned);
         rc = tamis_identity_put(run->txn, oc.ids[i].platform, oc.ids[i].id, strlen(oc.ids[i].id), uid, err);
     }
     tamis_contact_free(&oc);
@@ -171,7 +171,7 @@ static int apply_identities(import_run *run, uint64_t line, const tamis_contact_
         if (rc == TAMIS_ENOTFOUND) {
             if ((rc = tamis_identity_put(run->txn, platform, p->value.ptr, p->value.len, uid, err)) != 0)
                 return rc;
-            tamis_contact_add_identity(c, platform, p->value.ptr, p->value.len);
+            tamis_contact_add_identity(c, platform, p->value.ptr, p->value.len, false);
             run->sum->identities_added++;
         } else if (rc) {
             return rc;

@@ -14,6 +14,7 @@
 #include "tamis/alloc.h"
 #include "tamis/contact_record.h"
 #include "tamis/phone.h"
+#include "tamis/snapshot_store.h"
 #include "util/bytes.h"
 
 /* What to look for in text: tokens (exact, bounded) and digit runs (anywhere). */
@@ -269,6 +270,8 @@ static int forget_one(tamis_txn *txn, const char *key, scrub_set *set, tamis_for
     tamis_contact_free(&c);
     if (rc == 0)
         rc = tamis_user_delete(txn, uid, err);
+    if (rc == 0)
+        rc = tamis_snapshots_forget_user(txn, uid, err);
     if (rc == 0)
         sum->users_forgotten++;
     return rc;

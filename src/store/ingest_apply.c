@@ -49,7 +49,7 @@ static int contact_add_identity(tamis_ingest *ing, tamis_txn *txn, uint32_t uid,
     if ((rc = tamis_user_record_get(txn, uid, &data, &n, err)) != 0 ||
         (rc = tamis_contact_decode(&c, data, n, err)) != 0)
         return rc;
-    tamis_contact_add_identity(&c, platform, pid, len);
+    tamis_contact_add_identity(&c, platform, pid, len, true);
     if (placeholder)
         c.auto_created = true;
     tamis_contact_encode(&c, &ing->encode_buf.buf, &ing->encode_buf.cap, &n);
@@ -149,7 +149,7 @@ static int take_over_placeholder(tamis_ingest *ing, tamis_txn *txn, uint32_t lea
         return rc;
     }
     for (size_t i = 0; i < oc.n_ids && rc == 0; i++) {
-        tamis_contact_add_identity(&lc, oc.ids[i].platform, oc.ids[i].id, strlen(oc.ids[i].id));
+        tamis_contact_add_identity(&lc, oc.ids[i].platform, oc.ids[i].id, strlen(oc.ids[i].id), oc.ids[i].learned);
         rc = tamis_identity_put(txn, oc.ids[i].platform, oc.ids[i].id, strlen(oc.ids[i].id),
                                 ing->entries[learner].uid, err);
     }

@@ -23,7 +23,7 @@
 #include "store_int.h"
 
 const char *const store_db_names[DB__COUNT] = {
-    "meta", "keys", "users", "activity", "identities", "phones", "platforms", "ledger", "scores", "marks",
+    "meta", "keys", "users", "activity", "identities", "phones", "platforms", "ledger", "scores", "marks", "snapshots",
 };
 
 unsigned store_db_flags(int db)

@@ -16,7 +16,7 @@
 #define STORE_FORMAT "1"
 
 enum { DB_META, DB_KEYS, DB_USERS, DB_ACTIVITY, DB_IDENTITIES, DB_PHONES, DB_PLATFORMS, DB_LEDGER, DB_SCORES, DB_MARKS,
-       DB__COUNT };
+       DB_SNAPSHOTS, DB__COUNT };
 
 struct tamis_store {
     char *dir;

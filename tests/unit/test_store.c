@@ -173,8 +173,13 @@ static void test_contact_record_roundtrip(void **unused)
     tamis_contact_add_tag(&c, "vip", 3);
     tamis_contact_set_attr(&c, "city", 4, "London", 6);
     tamis_contact_set_attr(&c, "city", 4, "Leeds", 5);
-    assert_true(tamis_contact_add_identity(&c, 3, "x", 1));
-    assert_false(tamis_contact_add_identity(&c, 3, "x", 1));
+    assert_true(tamis_contact_add_identity(&c, 3, "x", 1, false));
+    assert_false(tamis_contact_add_identity(&c, 3, "x", 1, true)); /* imported stays imported */
+    assert_true(tamis_contact_add_identity(&c, 4, "y", 1, true));
+    assert_true(c.ids[1].learned);
+    assert_true(tamis_contact_add_identity(&c, 5, "z", 1, true));
+    assert_false(tamis_contact_add_identity(&c, 5, "z", 1, false)); /* a contacts file makes it imported */
+    assert_false(c.ids[2].learned);
     assert_int_equal(c.n_tags, 2);
     assert_string_equal(c.tags[0], "a");
     assert_string_equal(c.attrs[0].value, "Leeds");
@@ -184,7 +189,10 @@ static void test_contact_record_roundtrip(void **unused)
     assert_string_equal(back.phone_e164, "+4420");
     assert_true(back.phone_valid);
     assert_string_equal(back.country, "GB");
-    assert_int_equal(back.n_ids, 1);
+    assert_int_equal(back.n_ids, 3);
+    assert_false(back.ids[0].learned);
+    assert_true(back.ids[1].learned);
+    assert_false(back.ids[2].learned);
     assert_null(back.tz);
     for (size_t cut = 0; cut < len; cut++) {
         tamis_contact bad;
