@@ -40,6 +40,9 @@ run: build
 	./build/tamis --data $(DATA) stats
 	./build/tamis --data $(DATA) score --as-of 2026-11-01T00:00:00Z
 	./build/tamis --data $(DATA) tiers
+	./build/tamis --data $(DATA) snapshot --as-of 2026-10-01T00:00:00Z
+	./build/tamis --data $(DATA) snapshot --as-of 2026-11-01T00:00:00Z
+	./build/tamis --data $(DATA) transitions --from 2026-10-01 --to 2026-11-01
 	@for u in $$(./build/tamis --data $(DATA) export --columns user,tier --tier daily_active 2>/dev/null | sed -n 2p | cut -d, -f1) \
 	          $$(./build/tamis --data $(DATA) export --columns user,tier --tier silent 2>/dev/null | sed -n 2p | cut -d, -f1) \
 	          $$(./build/tamis --data $(DATA) export --columns user,tier --tier unreachable 2>/dev/null | sed -n 2p | cut -d, -f1); do \
