@@ -29,6 +29,7 @@ static const command commands[] = {
     {"snapshot", tamis_cmd_snapshot, "store every user's tier, score, trend and sub-scores for a date"},
     {"snapshots", tamis_cmd_snapshots, "list the stored daily snapshots"},
     {"transitions", tamis_cmd_transitions, "tier x tier matrix between two snapshots, or who moved"},
+    {"cooling", tamis_cmd_cooling, "active users whose trend is cooling, most urgent first, with reasons"},
     {"forget", tamis_cmd_forget, "erase users and every trace of them"},
     {"config", tamis_cmd_config, "print the effective model configuration (weights, thresholds, country rules)"},
 };

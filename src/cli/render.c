@@ -37,7 +37,7 @@ void tamis_render_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void csv_string(FILE *out, const char *s)
+void tamis_render_csv_string(FILE *out, const char *s)
 {
     if (strpbrk(s, ",\"\r\n") == NULL) {
         fputs(s, out);
@@ -108,7 +108,7 @@ void tamis_render_csv(FILE *out, const tamis_value *v, const tamis_export_row *r
     case TAMIS_V_BOOL: fputs(v->b ? "true" : "false", out); break;
     case TAMIS_V_INT: put_int(out, v->i); break;
     case TAMIS_V_DOUBLE: print_double(out, v->d); break;
-    case TAMIS_V_STRING: csv_string(out, v->s); break;
+    case TAMIS_V_STRING: tamis_render_csv_string(out, v->s); break;
     case TAMIS_V_TIME: tamis_cli_iso_time_ms(v->i, when); fputs(when, out); break;
     case TAMIS_V_HIST:
         for (int h = 0; h < 24; h++)

@@ -14,6 +14,8 @@ void tamis_render_csv(FILE *out, const tamis_value *v, const tamis_export_row *r
 /* One JSON value. */
 void tamis_render_json(FILE *out, const tamis_value *v, const tamis_export_row *row);
 /* A JSON string literal with escapes. */
+/* s as one CSV field: quoted (quotes doubled) when it holds a comma, quote or line break. */
+void tamis_render_csv_string(FILE *out, const char *s);
 void tamis_render_json_string(FILE *out, const char *s);
 /* One jansson value (new reference). */
 json_t *tamis_render_jansson(const tamis_value *v, const tamis_export_row *row);

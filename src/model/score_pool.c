@@ -286,6 +286,7 @@ static int judge_user(worker *w, uint32_t uid, const void *contact, size_t conta
         out->len += len;
     }
     summarize(w, uid, (uint32_t)out->len, &out->users[out->n]);
+    out->users[out->n].measure = sh->measure ? sh->measure(sh->measure_ctx, &w->state, sh->tc) : 0;
     out->n++;
     out->tiers[w->result.tier]++;
     return TAMIS_OK;

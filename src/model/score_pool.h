@@ -21,6 +21,7 @@
 
 #include "tamis/error.h"
 #include "tamis/features.h"
+#include "tamis/judge.h"
 #include "tamis/model_config.h"
 #include "tamis/progress.h"
 #include "tamis/score.h"
@@ -38,6 +39,8 @@ typedef struct score_shared {
     const tamis_device_facts *devices;   /* finished; set before score_pool_run */
     unsigned threads;                    /* workers, >= 1 */
     bool no_records;                     /* summaries only: skip encoding records */
+    tamis_measure_fn measure;            /* may be NULL: judge.h */
+    const void *measure_ctx;
     bool skip_unborn;                    /* leave out placeholder users (created by
                                             events, not contacts) first seen at or after
                                             Tc: they did not exist as of T */
@@ -60,6 +63,7 @@ typedef struct score_chunk_user {
     char country[3];
     uint8_t n_platforms;
     uint8_t platforms[TAMIS_FEATURE_PLATFORMS];
+    uint32_t measure;                    /* the measure hook's value, or 0 */
 } score_chunk_user;
 
 typedef struct score_chunk {
