@@ -17,6 +17,12 @@ typedef struct tamis_cooling_rank {
 
 /* Still in an active tier (daily_active, high_interaction, occasional) with trend cooling. */
 bool tamis_cooling_candidate(int tier, int trend);
+/* And the drop is unlikely to be chance: at the rate of the 23 days before, seeing this
+ * few active days in the last 7 has probability below TAMIS_COOLING_ALPHA. */
+#define TAMIS_COOLING_ALPHA 0.05
+bool tamis_cooling_significant(const tamis_features *f);
+/* P(X <= k) for X ~ Binomial(n, p). */
+double tamis_binomial_cdf(unsigned k, unsigned n, double p);
 void tamis_cooling_rank_of(const tamis_features *f, const tamis_result *r, tamis_cooling_rank *out);
 
 #endif

@@ -72,4 +72,12 @@ void tamis_gen_options_init(tamis_gen_options *o);
 int tamis_gen_write(const tamis_gen_options *o, FILE *contacts, FILE *events,
                     tamis_gen_stats *stats, tamis_error *err) TAMIS_WUR;
 
+/* Writes what the generator knows and the data only shows: one row per contact,
+ * `user,lifecycle,change,asleep,farm` — lifecycle steady, cooling or warming; change
+ * the UTC date a cooling user starts to fade or a warming user becomes active (empty
+ * when steady); asleep 1 for users without organic activity; farm 1 for accounts of
+ * a shared device. Same population as tamis_gen_write for the same options. The tests
+ * of cooling alerts read it (docs/GEN.md). */
+int tamis_gen_write_truth(const tamis_gen_options *o, FILE *out, tamis_error *err) TAMIS_WUR;
+
 #endif

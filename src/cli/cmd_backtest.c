@@ -99,8 +99,9 @@ static void print_table(const tamis_backtest_report *r, const char *as_of, unsig
     double base = share(r->positives, r->users);
     const tamis_bt_predictor *score = &r->predictors[TAMIS_PRED_SCORE];
 
-    printf("backtest as of %s, next %u days, outcome %s: %llu users, %llu with it (%.2f%%)\n\n", as_of, horizon,
-           tamis_outcome_name(outcome), (unsigned long long)r->users, (unsigned long long)r->positives, 100.0 * base);
+    printf("backtest as of %s, outcome %s in the next %u days\n", as_of, tamis_outcome_name(outcome), horizon);
+    printf("%llu users, %llu with the outcome (%.2f%%)\n\n", (unsigned long long)r->users,
+           (unsigned long long)r->positives, 100.0 * base);
     printf("%-18s %10s %9s %7s %8s\n", "tier", "users", "outcome", "share", "lift");
     for (int t = 0; t < TAMIS_TIER__COUNT; t++) {
         const tamis_bt_group *g = &r->tiers[t];

@@ -59,6 +59,8 @@ static int collect(void *vctx, const tamis_judged *j, tamis_error *err)
         return 0;
     if ((rc = tamis_record_decode(j->record, j->record_len, &r, &f, err)) != 0)
         return rc;
+    if (!tamis_cooling_significant(&f))
+        return 0;
     x->alerts = tamis_grow(x->alerts, sizeof *x->alerts, &x->cap, x->n + 1);
     a = &x->alerts[x->n++];
     a->uid = j->uid;

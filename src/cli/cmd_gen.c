@@ -177,6 +177,26 @@ static void print_summary(const gen_cli_opts *a, const tamis_gen_stats *st, cons
             (double)st->events_bytes / 1e6, secs);
 }
 
+/* DIR/truth.csv: what the generator knows (lifecycles), for tests and benchmarks. */
+static int write_truth(const gen_cli_opts *a, tamis_error *err)
+{
+    char path[GEN_PATH_MAX + 16], tmp[GEN_PATH_MAX + 32];
+    FILE *f;
+    int rc;
+    snprintf(path, sizeof path, "%s/truth.csv", a->dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!(f = fopen(tmp, "wb")))
+        return tamis_error_set(err, TAMIS_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    rc = tamis_gen_write_truth(&a->gen, f, err);
+    if (fclose(f) != 0 && rc == TAMIS_OK)
+        rc = tamis_error_set(err, TAMIS_EIO, "closing %s: %s", tmp, strerror(errno));
+    if (rc == TAMIS_OK && rename(tmp, path) != 0)
+        rc = tamis_error_set(err, TAMIS_EIO, "renaming %s: %s", tmp, strerror(errno));
+    if (rc)
+        remove(tmp);
+    return rc;
+}
+
 int tamis_cmd_gen(const tamis_cli *cli, int argc, char **argv)
 {
     gen_cli_opts a = {.dir = NULL};
@@ -226,6 +246,8 @@ int tamis_cmd_gen(const tamis_cli *cli, int argc, char **argv)
     ef = NULL;
     if (rc == TAMIS_OK && (rename(ctmp, cpath) != 0 || rename(etmp, epath) != 0))
         rc = tamis_error_set(&err, TAMIS_EIO, "renaming into %s: %s", a.dir, strerror(errno));
+    if (rc == TAMIS_OK)
+        rc = write_truth(&a, &err);
     if (rc != TAMIS_OK) {
         code = tamis_cli_fail("gen", rc, err.msg);
         goto fail;

@@ -256,8 +256,9 @@ static void print_rows(const tamis_snapshot_info *rows, size_t n, tamis_out_form
 {
     char date[32], when[64];
     if (format == TAMIS_OUT_TEXT) {
-        printf("%-10s %-20s %9s %7s %7s %7s %7s %7s %7s %7s %11s\n", "date", "as of", "users", "unrch", "risky",
-               "daily", "hi_int", "occas", "silent", "dormnt", "bytes/user");
+        /* 10 + 9 + 7 x 8 + 5 = 80 columns; the as-of time is in the csv and json */
+        printf("%-10s %8s %7s %7s %7s %7s %7s %7s %7s %4s\n", "date", "users", "unrch", "risky", "daily", "hi_int",
+               "occas", "silent", "dormnt", "B/u");
     } else if (format == TAMIS_OUT_CSV) {
         printf("date,as_of,users");
         for (int t = 0; t < TAMIS_TIER__COUNT; t++)
@@ -270,10 +271,10 @@ static void print_rows(const tamis_snapshot_info *rows, size_t n, tamis_out_form
         tamis_format_utc_date(r->day, date);
         tamis_cli_iso_time(r->as_of_ms, when);
         if (format == TAMIS_OUT_TEXT) {
-            printf("%-10s %-20s %9llu", date, when, (unsigned long long)r->users);
+            printf("%-10s %8llu", date, (unsigned long long)r->users);
             for (int t = 0; t < TAMIS_TIER__COUNT; t++)
                 printf(" %7llu", (unsigned long long)r->tiers[t]);
-            printf(" %11.2f\n", per);
+            printf(" %4.1f\n", per);
         } else {
             printf("%s,%s,%llu", date, when, (unsigned long long)r->users);
             for (int t = 0; t < TAMIS_TIER__COUNT; t++)

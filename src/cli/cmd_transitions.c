@@ -179,16 +179,17 @@ static void print_table(const trans_ctx *x, size_t n_groups)
         group_name(x, g, name, sizeof name);
         if (x->by != BY_NONE)
             printf("%s (%llu users)\n", name, (unsigned long long)m->users);
-        printf("%-17s", "from \\ to");
+        /* 16 + 8 x 7 + 8 = 80 columns */
+        printf("%-16s", "from \\ to");
         for (int to = 0; to < STATES; to++)
-            printf(" %7s", abbrev[to]);
-        printf(" %8s\n", "users");
+            printf(" %6s", abbrev[to]);
+        printf(" %7s\n", "users");
         for (int from = 0; from < STATES; from++) {
             uint64_t total = row_total(m, from);
-            printf("%-17s", state_name(from, true));
+            printf("%-16.16s", state_name(from, true));
             for (int to = 0; to < STATES; to++)
-                printf(" %6.1f%%", total ? 100.0 * (double)m->n[from][to] / (double)total : 0.0);
-            printf(" %8llu\n", (unsigned long long)total);
+                printf(" %5.1f%%", total ? 100.0 * (double)m->n[from][to] / (double)total : 0.0);
+            printf(" %7llu\n", (unsigned long long)total);
         }
         if (g + 1 < n_groups && x->by != BY_NONE)
             putchar('\n');

@@ -85,3 +85,20 @@ done:
     gen_pop_free(&pop);
     return rc;
 }
+
+int tamis_gen_write_truth(const tamis_gen_options *o, FILE *out, tamis_error *err)
+{
+    gen_pop pop;
+    gen_out gout;
+    int rc;
+
+    if ((rc = check_options(o, err)) != TAMIS_OK)
+        return rc;
+    gen_pop_build(&pop, o);
+    gen_out_init(&gout, out);
+    gen_pop_write_truth(&pop, o, &gout);
+    rc = gen_out_finish(&gout, "the truth file", err);
+    gen_out_free(&gout);
+    gen_pop_free(&pop);
+    return rc;
+}

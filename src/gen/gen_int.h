@@ -285,6 +285,8 @@ void gen_pop_free(gen_pop *p);
 
 /* Writes contacts.csv (header and one row per user) to out. */
 void gen_pop_write_contacts(const gen_pop *p, gen_out *out);
+/* truth.csv: see tamis_gen_write_truth. */
+void gen_pop_write_truth(const gen_pop *p, const tamis_gen_options *o, gen_out *out);
 
 /* WhatsApp id (country code and NSN digits) of user u; 0 if it has none. */
 size_t gen_pop_whatsapp_id(const gen_pop *p, uint32_t u, char out[GEN_PID_MAX]);

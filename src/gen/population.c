@@ -12,6 +12,7 @@
 
 #include "gen/gen_int.h"
 #include "tamis/alloc.h"
+#include "tamis/event.h"
 
 /* Purposes mixed into gen_hash, so that independent draws use independent hashes. */
 enum { H_ATTR = 1, H_PHONE, H_CONTACT, H_FARM, H_FARM_PHONE };
@@ -450,5 +451,33 @@ void gen_pop_write_contacts(const gen_pop *p, gen_out *o)
         if (gen_below(&r, 100) < 85)
             put_str(o, z->cities.v[gen_below(&r, z->cities.n)]);
         gen_out_char(o, '\n');
+    }
+}
+
+/* ------------------------------------------------------------------ truth.csv */
+
+void gen_pop_write_truth(const gen_pop *p, const tamis_gen_options *o, gen_out *out)
+{
+    static const char *const names[] = {[GEN_LIFE_STEADY] = "steady", [GEN_LIFE_COLD] = "cooling",
+                                        [GEN_LIFE_WARM] = "warming"};
+    uint32_t first_day = (uint32_t)((o->end_ms - (int64_t)o->days * 86400000) / 86400000);
+
+    gen_out_reserve(out);
+    put_str(out, "user,lifecycle,change,asleep,farm\n");
+    for (uint32_t u = 0; u < p->n_users; u++) {
+        const gen_user *x = &p->users[u];
+        gen_out_reserve(out);
+        gen_out_char(out, 'u');
+        gen_out_u64w(out, (uint64_t)u + 1, p->key_width);
+        gen_out_char(out, ',');
+        put_str(out, names[x->lifecycle]);
+        gen_out_char(out, ',');
+        if (x->lifecycle != GEN_LIFE_STEADY) {
+            char date[32];
+            tamis_format_utc_date(first_day + x->life_day, date);
+            put_str(out, date);
+        }
+        put_str(out, x->flags & GEN_U_ASLEEP ? ",1" : ",0");
+        put_str(out, x->farm ? ",1\n" : ",0\n");
     }
 }
