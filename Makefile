@@ -43,6 +43,8 @@ run: build
 	./build/tamis --data $(DATA) snapshot --as-of 2026-10-01T00:00:00Z
 	./build/tamis --data $(DATA) snapshot --as-of 2026-11-01T00:00:00Z
 	./build/tamis --data $(DATA) transitions --from 2026-10-01 --to 2026-11-01
+	./build/tamis --data $(DATA) backtest --as-of 2026-10-15T00:00:00Z --horizon 14d --outcome reply
+	./build/tamis --data $(DATA) cooling --as-of 2026-11-01T00:00:00Z --limit 5
 	@for u in $$(./build/tamis --data $(DATA) export --columns user,tier --tier daily_active 2>/dev/null | sed -n 2p | cut -d, -f1) \
 	          $$(./build/tamis --data $(DATA) export --columns user,tier --tier silent 2>/dev/null | sed -n 2p | cut -d, -f1) \
 	          $$(./build/tamis --data $(DATA) export --columns user,tier --tier unreachable 2>/dev/null | sed -n 2p | cut -d, -f1); do \
@@ -67,6 +69,7 @@ test: test-unit test-asan test-tsan test-fuzz
 bench: build
 	bash bench/ingest.sh
 	bash bench/score.sh
+	bash bench/review.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

@@ -22,7 +22,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: tamis gen [OPTIONS] -o DIR\n"
             "\n"
-            "Write a synthetic DIR/contacts.csv and DIR/events.csv (or events.ndjson), creating\n"
+            "Write a synthetic DIR/contacts.csv, DIR/events.csv (or events.ndjson) and\n"
+            "DIR/truth.csv (which users it made cool down or warm up, and when), creating\n"
             "DIR. The output depends only on the options: the same options give byte-identical\n"
             "files. Events fall in [END - DAYS, END). See docs/GEN.md for what the data holds.\n"
             "\n"

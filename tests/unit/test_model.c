@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tamis/alloc.h"
+#include "tamis/cooling.h"
 #include "tamis/features.h"
 #include "tamis/kinds.h"
 #include "tamis/phone.h"
@@ -389,6 +390,27 @@ static void test_weight_overrides(void **state)
     fx_free(&x);
 }
 
+/* The binomial tail behind cooling alerts, and the alert rule on two users. */
+static void test_cooling_significance(void **state)
+{
+    tamis_features f;
+    (void)state;
+    assert_true(fabs(tamis_binomial_cdf(0, 7, 0.5) - 1.0 / 128) < 1e-12);
+    assert_true(fabs(tamis_binomial_cdf(7, 7, 0.3) - 1.0) < 1e-12);
+    assert_true(fabs(tamis_binomial_cdf(2, 7, 0.5) - 29.0 / 128) < 1e-12);
+    assert_true(fabs(tamis_binomial_cdf(0, 7, 0.0) - 1.0) < 1e-12);
+    memset(&f, 0, sizeof f);
+    f.active_days_30 = 7, f.active_days_7 = 0; /* 7 of 23 days before, none since: p = 0.08 */
+    assert_false(tamis_cooling_significant(&f));
+    f.active_days_30 = 14, f.active_days_7 = 0; /* 14 of 23: p = 0.0015 */
+    assert_true(tamis_cooling_significant(&f));
+    f.active_days_30 = 18, f.active_days_7 = 4; /* 14 of 23 then 4 of 7: chance */
+    assert_false(tamis_cooling_significant(&f));
+    assert_true(tamis_cooling_candidate(TAMIS_TIER_OCCASIONAL, TAMIS_TREND_COOLING));
+    assert_false(tamis_cooling_candidate(TAMIS_TIER_SILENT, TAMIS_TREND_COOLING));
+    assert_false(tamis_cooling_candidate(TAMIS_TIER_DAILY_ACTIVE, TAMIS_TREND_STABLE));
+}
+
 static void test_record_roundtrip(void **state)
 {
     fixture x;
@@ -440,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_consent_and_phone_channel),
         cmocka_unit_test(test_risk_and_trend),
         cmocka_unit_test(test_weight_overrides),
+        cmocka_unit_test(test_cooling_significance),
         cmocka_unit_test(test_record_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
