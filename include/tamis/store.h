@@ -209,6 +209,9 @@ int tamis_records_foreach_range(tamis_txn *t, tamis_record_db db, uint32_t lo, u
                                 tamis_record_visit_fn fn, void *ctx, tamis_error *err) TAMIS_WUR;
 /* One more than the highest uid with a contact record (0 when there is none). */
 int tamis_user_uid_end(tamis_txn *t, uint32_t *end, tamis_error *err) TAMIS_WUR;
+/* The same in a read transaction of its own; *snapshot (may be NULL) gets the id of
+ * the state it read (tamis_txn_snapshot), for readers that split work over threads. */
+int tamis_store_uid_end(tamis_store *s, uint32_t *end, uint64_t *snapshot, tamis_error *err) TAMIS_WUR;
 int tamis_score_records_foreach(tamis_txn *t, tamis_record_visit_fn fn, void *ctx,
                                 tamis_error *err) TAMIS_WUR;
 /* The same over the users database (encoded contact records). */

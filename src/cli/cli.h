@@ -47,6 +47,10 @@ int tamis_cli_parse_u64(const char *cmd, const char *opt, const char *value, uns
  * of docs/FORMATS.md), or a bare date YYYY-MM-DD (midnight UTC). Prints an error and
  * returns -1 if bad. */
 int tamis_cli_parse_time(const char *cmd, const char *opt, const char *value, long long *out_ms);
+/* The current time, unix ms (the default of --as-of). */
+long long tamis_cli_now_ms(void);
+/* --threads N: 1..8; prints "tamis CMD: ..." and returns -1 otherwise. */
+int tamis_cli_parse_threads(const char *cmd, const char *value, unsigned *out);
 
 /* Formats a UTC instant as ISO-8601 "2026-11-01T12:34:56Z" (ms dropped) or
  * "2026-11-01T12:34:56.789Z" when it has milliseconds. */

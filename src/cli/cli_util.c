@@ -75,3 +75,22 @@ int tamis_cli_parse_time(const char *cmd, const char *opt, const char *value, lo
     *out_ms = ms;
     return 0;
 }
+
+int tamis_cli_parse_threads(const char *cmd, const char *value, unsigned *out)
+{
+    char *end;
+    long n = strtol(value, &end, 10);
+    if (end == value || *end || n < 1 || n > 8) {
+        fprintf(stderr, "tamis %s: --threads wants a number from 1 to 8, not '%s'\n", cmd, value);
+        return -1;
+    }
+    *out = (unsigned)n;
+    return 0;
+}
+
+long long tamis_cli_now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}

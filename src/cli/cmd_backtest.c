@@ -162,7 +162,7 @@ int tamis_cmd_backtest(const tamis_cli *cli, int argc, char **argv)
     tamis_error err = {0};
     long long as_of = 0;
     bool have_as_of = false;
-    char when[64], *end;
+    char when[64];
     int c, fmt, rc;
 
     opts.horizon_days = 14;
@@ -191,11 +191,8 @@ int tamis_cmd_backtest(const tamis_cli *cli, int argc, char **argv)
             format = (tamis_out_format)fmt;
             break;
         case 'T':
-            opts.threads = (unsigned)strtoul(optarg, &end, 10);
-            if (end == optarg || *end || opts.threads < 1 || opts.threads > 8) {
-                fprintf(stderr, "tamis backtest: --threads wants a number from 1 to 8, not '%s'\n", optarg);
+            if (tamis_cli_parse_threads("backtest", optarg, &opts.threads) != 0)
                 return TAMIS_EXIT_USAGE;
-            }
             break;
         case 'h': usage(stdout); return TAMIS_EXIT_OK;
         default: usage(stderr); return TAMIS_EXIT_USAGE;

@@ -183,11 +183,8 @@ int tamis_cmd_cooling(const tamis_cli *cli, int argc, char **argv)
             format = (tamis_out_format)fmt;
             break;
         case 'T':
-            opts.threads = (unsigned)strtoul(optarg, &end, 10);
-            if (end == optarg || *end || opts.threads < 1 || opts.threads > 8) {
-                fprintf(stderr, "tamis cooling: --threads wants a number from 1 to 8, not '%s'\n", optarg);
+            if (tamis_cli_parse_threads("cooling", optarg, &opts.threads) != 0)
                 return TAMIS_EXIT_USAGE;
-            }
             break;
         case 'h': usage(stdout); return TAMIS_EXIT_OK;
         default: usage(stderr); return TAMIS_EXIT_USAGE;
@@ -197,11 +194,8 @@ int tamis_cmd_cooling(const tamis_cli *cli, int argc, char **argv)
         fprintf(stderr, "tamis cooling: unexpected argument '%s'\n", argv[optind]);
         return TAMIS_EXIT_USAGE;
     }
-    if (!have_as_of) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        as_of = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    }
+    if (!have_as_of)
+        as_of = tamis_cli_now_ms();
     if (limit < 0)
         limit = format == TAMIS_OUT_TEXT ? 20 : (long)((~0ul) >> 1);
     opts.as_of_ms = as_of;

@@ -57,16 +57,10 @@ int tamis_cmd_score(const tamis_cli *cli, int argc, char **argv)
             have_as_of = true;
             break;
         case 'F': opts.full = true; break;
-        case 'T': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (end == optarg || *end || n < 1 || n > 8) {
-                fprintf(stderr, "tamis score: --threads wants a number from 1 to 8, not '%s'\n", optarg);
+        case 'T':
+            if (tamis_cli_parse_threads("score", optarg, &opts.threads) != 0)
                 return TAMIS_EXIT_USAGE;
-            }
-            opts.threads = (unsigned)n;
             break;
-        }
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return TAMIS_EXIT_OK;
         default: usage(stderr); return TAMIS_EXIT_USAGE;
@@ -78,11 +72,8 @@ int tamis_cmd_score(const tamis_cli *cli, int argc, char **argv)
         return TAMIS_EXIT_USAGE;
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!have_as_of) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        as_of = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    }
+    if (!have_as_of)
+        as_of = tamis_cli_now_ms();
     opts.as_of_ms = as_of;
     if ((rc = tamis_cli_load_config(cli, "score", &cfg)) != TAMIS_EXIT_OK)
         return rc;

@@ -111,12 +111,8 @@ int tamis_cmd_snapshot(const tamis_cli *cli, int argc, char **argv)
             have_keep = true;
             break;
         case 'T':
-            if (parse_uint("snapshot", "--threads", optarg, 8, &v) != 0 || v == 0) {
-                if (v == 0)
-                    fprintf(stderr, "tamis snapshot: --threads wants a number from 1 to 8\n");
+            if (tamis_cli_parse_threads("snapshot", optarg, &opts.threads) != 0)
                 return TAMIS_EXIT_USAGE;
-            }
-            opts.threads = (unsigned)v;
             break;
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return TAMIS_EXIT_OK;
@@ -128,11 +124,8 @@ int tamis_cmd_snapshot(const tamis_cli *cli, int argc, char **argv)
         usage(stderr);
         return TAMIS_EXIT_USAGE;
     }
-    if (!have_as_of) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        as_of = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    }
+    if (!have_as_of)
+        as_of = tamis_cli_now_ms();
     opts.as_of_ms = as_of;
     if ((rc = tamis_cli_load_config(cli, "snapshot", &cfg)) != TAMIS_EXIT_OK)
         return rc;

@@ -205,16 +205,10 @@ int tamis_results_render(tamis_store *store, const tamis_model_config *cfg, unsi
     static const tamis_ordered_ops ops = {sizeof(render_slot), render_open,    render_close,
                                           render_produce,      render_consume, render_slot_free};
     render_job job = {store, cfg, fn, ctx, out, 0, 0, 0};
-    tamis_txn *txn;
-    uint32_t uid_end = 0;
+    uint32_t uid_end;
     int rc;
 
-    if ((rc = tamis_txn_begin(store, false, &txn, err)) != 0)
-        return rc;
-    rc = tamis_user_uid_end(txn, &uid_end, err);
-    job.snapshot = tamis_txn_snapshot(txn);
-    tamis_txn_abort(txn);
-    if (rc)
+    if ((rc = tamis_store_uid_end(store, &uid_end, &job.snapshot, err)) != 0)
         return rc;
     job.n_chunks = uid_end / RENDER_CHUNK_UIDS + 1;
     rc = tamis_ordered_run(&ops, &job, job.n_chunks, threads, err);

@@ -33,15 +33,10 @@ int tamis_judge_all(tamis_store *store, const tamis_model_config *cfg, const tam
     tamis_platform_names names;
     tamis_device_facts *devices;
     judge_run x = {fn, ctx};
-    tamis_txn *txn;
-    uint32_t uid_end = 0;
+    uint32_t uid_end;
     int rc;
 
-    if ((rc = tamis_txn_begin(store, false, &txn, err)) != 0)
-        return rc;
-    rc = tamis_user_uid_end(txn, &uid_end, err);
-    tamis_txn_abort(txn);
-    if (rc)
+    if ((rc = tamis_store_uid_end(store, &uid_end, NULL, err)) != 0)
         return rc;
     score_shared_init(&sh, &names, store, cfg, opts->as_of_ms, opts->threads);
     sh.skip_unborn = opts->skip_unborn;

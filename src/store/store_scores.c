@@ -223,3 +223,17 @@ int tamis_user_uid_end(tamis_txn *t, uint32_t *end, tamis_error *err)
     *end = uid + 1;
     return TAMIS_OK;
 }
+
+int tamis_store_uid_end(tamis_store *s, uint32_t *end, uint64_t *snapshot, tamis_error *err)
+{
+    tamis_txn *t;
+    int rc = tamis_txn_begin(s, false, &t, err);
+    *end = 0;
+    if (rc)
+        return rc;
+    rc = tamis_user_uid_end(t, end, err);
+    if (snapshot)
+        *snapshot = tamis_txn_snapshot(t);
+    tamis_txn_abort(t);
+    return rc;
+}
