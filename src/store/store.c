@@ -123,6 +123,10 @@ int store_open_env(tamis_store *s, tamis_error *err)
         return store_lmdb_error(err, rc, "begin");
     for (int d = 0; d < DB__COUNT; d++) {
         rc = mdb_dbi_open(txn, store_db_names[d], store_db_flags(d) | (s->read_only ? 0 : MDB_CREATE), &s->dbi[d]);
+        if (rc == MDB_NOTFOUND && s->read_only && d >= DB_SCORES) {
+            s->missing[d] = true; /* added after the store was written; read as empty */
+            continue;
+        }
         if (rc) {
             mdb_txn_abort(txn);
             if (rc == MDB_NOTFOUND)

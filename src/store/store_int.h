@@ -29,7 +29,16 @@ struct tamis_store {
     uint32_t retention_days;
     char *platform_names[256];
     uint32_t n_platforms;
+    /* Opened read-only, a store written by an older build may lack the databases added
+     * since (DB_SCORES and later): they read as empty (store_db_missing). */
+    bool missing[DB__COUNT];
 };
+
+/* Whether db is absent (a read-only open of an older store): reads find nothing. */
+static inline bool store_db_missing(const tamis_store *s, int db)
+{
+    return s->missing[db];
+}
 
 struct tamis_txn {
     tamis_store *s;

@@ -46,13 +46,17 @@ int tamis_store_counts_get(tamis_txn *t, tamis_store_counts *c, tamis_error *err
     if ((rc = mdb_stat(t->txn, t->s->dbi[DB_USERS], &st)) != 0)
         goto fail;
     c->contact_bytes = DB_BYTES(st);
-    if ((rc = mdb_stat(t->txn, t->s->dbi[DB_SCORES], &st)) != 0)
-        goto fail;
-    c->scores = st.ms_entries;
-    c->score_bytes = DB_BYTES(st);
-    if ((rc = mdb_stat(t->txn, t->s->dbi[DB_SNAPSHOTS], &st)) != 0)
-        goto fail;
-    c->snapshot_bytes = DB_BYTES(st);
+    if (!store_db_missing(t->s, DB_SCORES)) {
+        if ((rc = mdb_stat(t->txn, t->s->dbi[DB_SCORES], &st)) != 0)
+            goto fail;
+        c->scores = st.ms_entries;
+        c->score_bytes = DB_BYTES(st);
+    }
+    if (!store_db_missing(t->s, DB_SNAPSHOTS)) {
+        if ((rc = mdb_stat(t->txn, t->s->dbi[DB_SNAPSHOTS], &st)) != 0)
+            goto fail;
+        c->snapshot_bytes = DB_BYTES(st);
+    }
 #undef DB_BYTES
     if ((rc = mdb_stat(t->txn, t->s->dbi[DB_LEDGER], &st)) != 0)
         goto fail;

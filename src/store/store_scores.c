@@ -41,7 +41,7 @@ void store_free_marks(tamis_txn *t)
 static int load_changed(tamis_txn *t, roaring_bitmap_t **out, tamis_error *err)
 {
     MDB_val k = store_str_val(MARK_CHANGED), v;
-    int rc = mdb_get(t->txn, t->s->dbi[DB_MARKS], &k, &v);
+    int rc = store_db_missing(t->s, DB_MARKS) ? MDB_NOTFOUND : mdb_get(t->txn, t->s->dbi[DB_MARKS], &k, &v);
     *out = NULL;
     if (rc == MDB_NOTFOUND) {
         *out = roaring_bitmap_create();
@@ -129,7 +129,7 @@ int tamis_changed_users_clear(tamis_txn *t, tamis_error *err)
 int tamis_score_record_get(tamis_txn *t, uint32_t uid, const void **data, size_t *len, tamis_error *err)
 {
     MDB_val k = {4, &uid}, v;
-    int rc = mdb_get(t->txn, t->s->dbi[DB_SCORES], &k, &v);
+    int rc = store_db_missing(t->s, DB_SCORES) ? MDB_NOTFOUND : mdb_get(t->txn, t->s->dbi[DB_SCORES], &k, &v);
     if (rc == MDB_NOTFOUND)
         return tamis_error_set(err, TAMIS_ENOTFOUND, "no score record for uid %u", uid);
     if (rc)
@@ -164,7 +164,11 @@ int tamis_records_foreach_range(tamis_txn *t, tamis_record_db which, uint32_t lo
     int db = record_dbs[which], stop = 0;
     MDB_cursor *cur;
     MDB_val k = {4, &lo}, v;
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur);
+    int rc;
+
+    if (store_db_missing(t->s, db))
+        return TAMIS_OK;
+    rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur);
 
     if (rc)
         return store_lmdb_error(err, rc, "open cursor");

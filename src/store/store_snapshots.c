@@ -44,7 +44,7 @@ int tamis_snapshot_part_get(tamis_txn *t, uint32_t day, uint32_t part, const voi
     MDB_val k = {8, key}, v;
     int rc;
     make_key(key, day, part);
-    rc = mdb_get(t->txn, t->s->dbi[DB_SNAPSHOTS], &k, &v);
+    rc = store_db_missing(t->s, DB_SNAPSHOTS) ? MDB_NOTFOUND : mdb_get(t->txn, t->s->dbi[DB_SNAPSHOTS], &k, &v);
     if (rc == MDB_NOTFOUND)
         return tamis_error_set(err, TAMIS_ENOTFOUND, "no snapshot part %u of day %u", part, day);
     if (rc)
@@ -99,10 +99,13 @@ int tamis_snapshot_days(tamis_txn *t, uint32_t **days, size_t *n, tamis_error *e
     size_t cap = 0;
     uint32_t day = 0, found;
     bool at;
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_SNAPSHOTS], &cur);
+    int rc;
 
     *days = NULL;
     *n = 0;
+    if (store_db_missing(t->s, DB_SNAPSHOTS))
+        return TAMIS_OK;
+    rc = mdb_cursor_open(t->txn, t->s->dbi[DB_SNAPSHOTS], &cur);
     if (rc)
         return store_lmdb_error(err, rc, "open snapshots");
     while ((rc = first_day_from(cur, day, &found, &at, err)) == 0 && at) {

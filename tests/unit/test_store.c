@@ -13,7 +13,10 @@
 
 #include "tamis/alloc.h"
 #include "tamis/contact_record.h"
+#include "tamis/snapshot_store.h"
 #include "tamis/store.h"
+
+#include <lmdb.h>
 
 static char *temp_dir(void)
 {
@@ -203,6 +206,64 @@ static void test_contact_record_roundtrip(void **unused)
     tamis_free(buf);
 }
 
+/* A store written before the scores, marks and snapshots databases existed, opened
+ * read-only: those read as empty instead of "no tamis store". */
+static void test_readonly_older_store(void **unused)
+{
+    char *d = temp_dir(), env_dir[512];
+    tamis_store *s;
+    tamis_txn *t;
+    tamis_error err;
+    tamis_store_options ro = {.read_only = true};
+    tamis_store_counts counts;
+    MDB_env *env;
+    MDB_txn *txn;
+    uint32_t *days, uid, *changed;
+    size_t n;
+    const void *data;
+    size_t len;
+    (void)unused;
+
+    assert_int_equal(tamis_store_open(d, NULL, &s, &err), TAMIS_OK);
+    assert_int_equal(tamis_txn_begin(s, true, &t, &err), TAMIS_OK);
+    assert_int_equal(tamis_user_create(t, "old", 3, &uid, &err), TAMIS_OK);
+    assert_int_equal(tamis_txn_commit(t, &err), TAMIS_OK);
+    tamis_store_close(s);
+
+    /* what an older build left: no scores, marks or snapshots database */
+    snprintf(env_dir, sizeof env_dir, "%s/store", d);
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+    assert_int_equal(mdb_env_open(env, env_dir, 0, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    for (const char *const *name = (const char *const[]){"scores", "marks", "snapshots", NULL}; *name; name++) {
+        MDB_dbi dbi;
+        assert_int_equal(mdb_dbi_open(txn, *name, 0, &dbi), 0);
+        assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    assert_int_equal(tamis_store_open(d, &ro, &s, &err), TAMIS_OK);
+    assert_int_equal(tamis_txn_begin(s, false, &t, &err), TAMIS_OK);
+    assert_int_equal(tamis_store_counts_get(t, &counts, &err), TAMIS_OK);
+    assert_int_equal(counts.users, 1);
+    assert_int_equal(counts.scores, 0);
+    assert_int_equal(tamis_score_record_get(t, uid, &data, &len, &err), TAMIS_ENOTFOUND);
+    assert_int_equal(tamis_snapshot_days(t, &days, &n, &err), TAMIS_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(tamis_changed_users_get(t, &changed, &n, &err), TAMIS_OK);
+    assert_int_equal(n, 0);
+    tamis_txn_abort(t);
+    tamis_store_close(s);
+
+    /* a writer creates them */
+    assert_int_equal(tamis_store_open(d, NULL, &s, &err), TAMIS_OK);
+    tamis_store_close(s);
+    remove_dir(d);
+    tamis_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_users_identities_phones),
         cmocka_unit_test(test_ledger_and_rewrite),
         cmocka_unit_test(test_contact_record_roundtrip),
+        cmocka_unit_test(test_readonly_older_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
