@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "cli/render.h"
-#include "cli/results.h"
+#include "model/render.h"
+#include "model/results.h"
 #include "tamis/alloc.h"
 #include "tamis/cooling.h"
 #include "tamis/judge.h"

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/render.h"
-#include "cli/results.h"
+#include "model/render.h"
+#include "model/results.h"
 #include "tamis/alloc.h"
 #include "util/workpool.h"
 

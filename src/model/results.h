@@ -1,7 +1,7 @@
 /* results.h — reading stored score records back with their user's key, contact and
- * zone (src/cli/results.c), for export, tiers and show. */
-#ifndef TAMIS_CLI_RESULTS_H
-#define TAMIS_CLI_RESULTS_H
+ * zone (src/model/results.c), for the CLI's export, tiers and show, and the HTTP API. */
+#ifndef TAMIS_MODEL_RESULTS_H
+#define TAMIS_MODEL_RESULTS_H
 
 #include <stdint.h>
 #include <stdio.h>

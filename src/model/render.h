@@ -1,7 +1,8 @@
 /* render.h — writing per-user column values (include/tamis/columns.h) as CSV cells,
- * JSON text and jansson values (src/cli/render.c). Shared by export, show and tiers. */
-#ifndef TAMIS_CLI_RENDER_H
-#define TAMIS_CLI_RENDER_H
+ * JSON text and jansson values (src/model/render.c). Shared by the CLI (export, show,
+ * tiers, cooling, snapshots, transitions) and the HTTP API. */
+#ifndef TAMIS_MODEL_RENDER_H
+#define TAMIS_MODEL_RENDER_H
 
 #include <jansson.h>
 #include <stdio.h>

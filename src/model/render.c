@@ -4,12 +4,12 @@
  * writers are hand-written because export writes millions of rows and jansson would
  * allocate for every value. */
 #define _GNU_SOURCE /* the *_unlocked stdio calls: one thread writes each stream */
-#include "cli/render.h"
+#include "model/render.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "tamis/event.h"
 #include "tamis/kinds.h"
 
 /* Export writes millions of rows from one thread: skip stdio's per-call locking. */
@@ -109,7 +109,7 @@ void tamis_render_csv(FILE *out, const tamis_value *v, const tamis_export_row *r
     case TAMIS_V_INT: put_int(out, v->i); break;
     case TAMIS_V_DOUBLE: print_double(out, v->d); break;
     case TAMIS_V_STRING: tamis_render_csv_string(out, v->s); break;
-    case TAMIS_V_TIME: tamis_cli_iso_time_ms(v->i, when); fputs(when, out); break;
+    case TAMIS_V_TIME: tamis_format_utc(v->i, true, when); fputs(when, out); break;
     case TAMIS_V_HIST:
         for (int h = 0; h < 24; h++)
             put_sep_uint(out, h ? ";" : "", f->hour_hist_30[h]);
@@ -168,7 +168,7 @@ void tamis_render_json(FILE *out, const tamis_value *v, const tamis_export_row *
     case TAMIS_V_INT: put_int(out, v->i); break;
     case TAMIS_V_DOUBLE: print_double(out, v->d); break;
     case TAMIS_V_STRING: tamis_render_json_string(out, v->s); break;
-    case TAMIS_V_TIME: tamis_cli_iso_time_ms(v->i, when); tamis_render_json_string(out, when); break;
+    case TAMIS_V_TIME: tamis_format_utc(v->i, true, when); tamis_render_json_string(out, when); break;
     case TAMIS_V_HIST:
         for (int h = 0; h < 24; h++)
             put_sep_uint(out, h ? "," : "[", f->hour_hist_30[h]);

@@ -1,6 +1,6 @@
 /* results.c — stored score records with their user's contact (see results.h), read
  * in one transaction, or rendered by worker threads in uid ranges (util/ordered.c). */
-#include "cli/results.h"
+#include "model/results.h"
 
 #include <stdlib.h>
 #include <string.h>
