@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   liblmdb-dev lmdb-utils libzstd-dev zstd zlib1g-dev libxxhash-dev
-  libjansson-dev libinih-dev libroaring-dev libcmocka-dev libssl-dev
+  libjansson-dev libinih-dev libroaring-dev libcmocka-dev libssl-dev libmicrohttpd-dev
   libphonenumber-dev libicu-dev libprotobuf-dev libboost-dev
   tzdata time gzip
   nodejs

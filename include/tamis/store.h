@@ -239,6 +239,19 @@ int tamis_snapshot_day_delete(tamis_txn *t, uint32_t day, tamis_error *err) TAMI
  * *n is 0). */
 int tamis_snapshot_days(tamis_txn *t, uint32_t **days, size_t *n, tamis_error *err) TAMIS_WUR;
 
+/* ---- API keys ----------------------------------------------------------------------- */
+
+/* Records of API keys by key id (format owned by src/serve/apikeys.c). get:
+ * TAMIS_ENOTFOUND if absent; bytes borrowed (see the top comment). */
+int tamis_apikey_record_put(tamis_txn *t, const char *id, const void *data, size_t len,
+                            tamis_error *err) TAMIS_WUR;
+int tamis_apikey_record_get(tamis_txn *t, const char *id, const void **data, size_t *len,
+                            tamis_error *err) TAMIS_WUR;
+/* Calls fn(ctx, id, id_len, data, len) for every record in id order until non-zero. */
+int tamis_apikey_records_foreach(tamis_txn *t,
+                                 int (*fn)(void *ctx, const char *id, size_t id_len, const void *data, size_t len),
+                                 void *ctx, tamis_error *err) TAMIS_WUR;
+
 typedef struct tamis_store_counts {
     uint64_t users, identities, phones, ledger_files;
     uint64_t file_bytes;   /* bytes of data.mdb on disk */
