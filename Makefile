@@ -50,6 +50,10 @@ run: build
 	          $$(./build/tamis --data $(DATA) export --columns user,tier --tier unreachable 2>/dev/null | sed -n 2p | cut -d, -f1); do \
 	  echo; echo "== tamis show $$u"; ./build/tamis --data $(DATA) show $$u | sed -n '1,/^features/p' | grep -v '^features'; \
 	done
+	@echo; echo "== the HTTP API on this sample:"; \
+	echo "   KEY=\$$(./build/tamis --data $(DATA) apikey create --scope read)"; \
+	echo "   ./build/tamis --data $(DATA) serve &"; \
+	echo "   curl -H \"Authorization: Bearer \$$KEY\" http://127.0.0.1:8080/v1/users/u0000001"
 
 test-unit: build
 	cd build && ctest --output-on-failure -j $(JOBS)

@@ -94,5 +94,6 @@ int tamis_cmd_transitions(const tamis_cli *cli, int argc, char **argv);
 int tamis_cmd_cooling(const tamis_cli *cli, int argc, char **argv);
 int tamis_cmd_backtest(const tamis_cli *cli, int argc, char **argv);
 int tamis_cmd_apikey(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_serve(const tamis_cli *cli, int argc, char **argv);
 
 #endif

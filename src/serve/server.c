@@ -1,0 +1,334 @@
+/* server.c — the HTTP API (see include/tamis/server.h).
+ *
+ * libmicrohttpd calls answer() once when a request's headers are in (it records the
+ * start time and asks for more), then again once its body is complete; routes are
+ * answered on that second call. Each route opens its own read transaction. Counters
+ * for /metrics are C11 atomics: the pool's threads update them at once. */
+#include "tamis/server.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model/render.h"
+#include "model/results.h"
+#include "tamis/alloc.h"
+#include "tamis/apikeys.h"
+#include "util/workpool.h"
+
+#define MAX_THREADS 8
+#define USERS_PREFIX "/v1/users/"
+
+typedef enum route { R_HEALTHZ, R_USER, R_METRICS, R_OTHER, R__COUNT } route;
+static const char *const route_names[R__COUNT] = {"/healthz", "/v1/users/{key}", "/metrics", "other"};
+
+/* The statuses counted one by one; anything else counts as "other". */
+static const unsigned statuses[] = {200, 400, 401, 403, 404, 405, 413, 429, 500};
+#define N_STATUSES (sizeof statuses / sizeof statuses[0])
+/* Latency histogram bounds, seconds. */
+static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
+#define N_BOUNDS (sizeof bounds / sizeof bounds[0])
+
+struct tamis_server {
+    tamis_store *store;
+    const tamis_model_config *cfg;
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    atomic_ullong requests[R__COUNT][N_STATUSES + 1];
+    atomic_ullong latency_buckets[N_BOUNDS + 1];
+    atomic_ullong latency_sum_us;
+};
+
+typedef struct request {
+    struct timespec start;
+} request;
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void count(tamis_server *s, route r, unsigned status, const request *req)
+{
+    size_t k = N_STATUSES, b = 0;
+    double secs = seconds_since(&req->start);
+    for (size_t i = 0; i < N_STATUSES; i++)
+        if (statuses[i] == status)
+            k = i;
+    atomic_fetch_add(&s->requests[r][k], 1);
+    while (b < N_BOUNDS && secs > bounds[b])
+        b++;
+    atomic_fetch_add(&s->latency_buckets[b], 1);
+    atomic_fetch_add(&s->latency_sum_us, (unsigned long long)(secs * 1e6));
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *type, const char *text,
+                                 size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ok;
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    ok = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/* Sends doc (stolen) as JSON. */
+static enum MHD_Result send_json(tamis_server *s, struct MHD_Connection *c, route r, const request *req,
+                                 unsigned status, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    enum MHD_Result ok;
+    json_decref(doc);
+    count(s, r, status, req);
+    if (!text)
+        return send_text(c, 500, "application/json", "{\"error\":{\"code\":\"internal\"}}", 29);
+    ok = send_text(c, status, "application/json", text, strlen(text));
+    free(text); /* allocated by jansson's default allocator */
+    return ok;
+}
+
+static enum MHD_Result send_error(tamis_server *s, struct MHD_Connection *c, route r, const request *req,
+                                  unsigned status, const char *code, const char *message)
+{
+    return send_json(s, c, r, req, status,
+                     json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+}
+
+/* The scope the request's key grants (NONE without one); *presented tells whether a
+ * key was given at all. */
+static tamis_scope request_scope(tamis_server *s, struct MHD_Connection *c, bool *presented)
+{
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+    tamis_scope scope = TAMIS_SCOPE_NONE;
+    tamis_txn *t;
+    tamis_error err;
+
+    if (auth && strncmp(auth, "Bearer ", 7) == 0)
+        key = auth + 7;
+    *presented = key != NULL;
+    if (!key)
+        return TAMIS_SCOPE_NONE;
+    if (tamis_txn_begin(s->store, false, &t, &err) == 0) {
+        scope = tamis_apikey_check(t, key, strlen(key), NULL);
+        tamis_txn_abort(t);
+    }
+    return scope;
+}
+
+static enum MHD_Result get_user(tamis_server *s, struct MHD_Connection *c, const request *req, const char *key)
+{
+    tamis_results_reader rd;
+    tamis_txn *t;
+    tamis_error err = {0};
+    uint32_t uid;
+    json_t *doc;
+    int rc;
+
+    if ((rc = tamis_txn_begin(s->store, false, &t, &err)) != 0)
+        return send_error(s, c, R_USER, req, 500, "store", err.msg);
+    rc = tamis_user_lookup(t, key, strlen(key), &uid, &err);
+    if (rc == TAMIS_ENOTFOUND) {
+        tamis_txn_abort(t);
+        return send_error(s, c, R_USER, req, 404, "unknown_user", "no such user");
+    }
+    if (rc) {
+        tamis_txn_abort(t);
+        return send_error(s, c, R_USER, req, 500, "store", err.msg);
+    }
+    tamis_results_reader_init(&rd, s->store, t, s->cfg);
+    rc = tamis_results_get(&rd, uid, &err);
+    doc = json_pack("{s:s}", "user", key);
+    if (rc == 0)
+        json_object_set_new(doc, "result", tamis_render_row_object(&rd.row));
+    else if (rc == TAMIS_ENOTFOUND)
+        json_object_set_new(doc, "result", json_null()); /* not scored yet */
+    tamis_results_reader_free(&rd);
+    tamis_txn_abort(t);
+    if (rc && rc != TAMIS_ENOTFOUND) {
+        json_decref(doc);
+        return send_error(s, c, R_USER, req, 500, "store", err.msg);
+    }
+    return send_json(s, c, R_USER, req, 200, doc);
+}
+
+static enum MHD_Result get_metrics(tamis_server *s, struct MHD_Connection *c, const request *req)
+{
+    tamis_store_counts counts = {0};
+    tamis_txn *t;
+    tamis_error err;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    unsigned long long cumulative = 0;
+    enum MHD_Result ok;
+
+    if (!out)
+        return send_error(s, c, R_METRICS, req, 500, "internal", "out of memory");
+    if (tamis_txn_begin(s->store, false, &t, &err) == 0) {
+        if (tamis_store_counts_get(t, &counts, &err) != 0)
+            memset(&counts, 0, sizeof counts);
+        tamis_txn_abort(t);
+    }
+    count(s, R_METRICS, 200, req); /* this scrape counts itself */
+    fprintf(out, "# HELP tamis_http_requests_total HTTP requests by route and status.\n"
+                 "# TYPE tamis_http_requests_total counter\n");
+    for (int r = 0; r < R__COUNT; r++)
+        for (size_t k = 0; k <= N_STATUSES; k++) {
+            unsigned long long n = atomic_load(&s->requests[r][k]);
+            if (!n)
+                continue;
+            if (k < N_STATUSES)
+                fprintf(out, "tamis_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n", route_names[r],
+                        statuses[k], n);
+            else
+                fprintf(out, "tamis_http_requests_total{route=\"%s\",status=\"other\"} %llu\n", route_names[r], n);
+        }
+    fprintf(out, "# HELP tamis_http_request_seconds Time to answer a request.\n"
+                 "# TYPE tamis_http_request_seconds histogram\n");
+    for (size_t b = 0; b <= N_BOUNDS; b++) {
+        cumulative += atomic_load(&s->latency_buckets[b]);
+        if (b < N_BOUNDS)
+            fprintf(out, "tamis_http_request_seconds_bucket{le=\"%g\"} %llu\n", bounds[b], cumulative);
+        else
+            fprintf(out, "tamis_http_request_seconds_bucket{le=\"+Inf\"} %llu\n", cumulative);
+    }
+    fprintf(out, "tamis_http_request_seconds_sum %.6f\n", (double)atomic_load(&s->latency_sum_us) / 1e6);
+    fprintf(out, "tamis_http_request_seconds_count %llu\n", cumulative);
+    fprintf(out, "# HELP tamis_users Users in the store.\n# TYPE tamis_users gauge\ntamis_users %llu\n",
+            (unsigned long long)counts.users);
+    fprintf(out, "# HELP tamis_users_scored Users with a stored score.\n# TYPE tamis_users_scored gauge\n"
+                 "tamis_users_scored %llu\n",
+            (unsigned long long)counts.scores);
+    fclose(out);
+    ok = send_text(c, 200, "text/plain; version=0.0.4", text, len);
+    free(text); /* open_memstream's buffer, from libc */
+    return ok;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_data_size,
+                              void **con_cls)
+{
+    tamis_server *s = cls;
+    request *req = *con_cls;
+    route r;
+    tamis_scope need = TAMIS_SCOPE_READ, have;
+    bool presented;
+    (void)version;
+    (void)upload_data;
+
+    if (!req) { /* headers are in: note the time, ask for the body */
+        req = tamis_calloc(1, sizeof *req);
+        clock_gettime(CLOCK_MONOTONIC, &req->start);
+        *con_cls = req;
+        return MHD_YES;
+    }
+    if (*upload_data_size) { /* no route takes a body yet: drop it */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    r = strcmp(url, "/healthz") == 0                                        ? R_HEALTHZ
+        : strcmp(url, "/metrics") == 0                                      ? R_METRICS
+        : strncmp(url, USERS_PREFIX, strlen(USERS_PREFIX)) == 0 && url[strlen(USERS_PREFIX)] ? R_USER
+                                                                            : R_OTHER;
+    if (r == R_OTHER)
+        return send_error(s, c, r, req, 404, "not_found", "no such route (see docs/openapi.yaml)");
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+        return send_error(s, c, r, req, 405, "method_not_allowed", "this route answers GET only");
+    if (r == R_HEALTHZ)
+        return send_json(s, c, r, req, 200, json_pack("{s:s}", "status", "ok"));
+    have = request_scope(s, c, &presented);
+    if (have == TAMIS_SCOPE_NONE)
+        return send_error(s, c, r, req, 401, "unauthorized",
+                          presented ? "the API key is not valid" : "an API key is required (Authorization: Bearer KEY)");
+    if (have < need)
+        return send_error(s, c, r, req, 403, "forbidden", "the API key's scope does not allow this");
+    if (r == R_METRICS)
+        return get_metrics(s, c, req);
+    return get_user(s, c, req, url + strlen(USERS_PREFIX));
+}
+
+static void finished(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)c;
+    (void)code;
+    tamis_free(*con_cls);
+    *con_cls = NULL;
+}
+
+static int parse_listen(const char *text, struct sockaddr_in *addr, tamis_error *err)
+{
+    char host[64];
+    const char *colon = strrchr(text, ':');
+    char *end;
+    long port;
+    memset(addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    if (!colon || (size_t)(colon - text) >= sizeof host)
+        return tamis_error_set(err, TAMIS_EUSAGE, "--listen wants ADDR:PORT, not '%s'", text);
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535 || inet_pton(AF_INET, host, &addr->sin_addr) != 1)
+        return tamis_error_set(err, TAMIS_EUSAGE, "--listen wants an IPv4 ADDR:PORT, not '%s'", text);
+    addr->sin_port = htons((uint16_t)port);
+    return TAMIS_OK;
+}
+
+int tamis_server_start(tamis_store *store, const tamis_model_config *cfg, const tamis_server_options *opts,
+                       tamis_server **out, tamis_error *err)
+{
+    struct sockaddr_in addr;
+    unsigned threads = opts->threads ? opts->threads : tamis_cpu_count(MAX_THREADS);
+    tamis_server *s;
+    const union MHD_DaemonInfo *info;
+    int rc = parse_listen(opts->listen ? opts->listen : "127.0.0.1:8080", &addr, err);
+
+    *out = NULL;
+    if (rc)
+        return rc;
+    s = tamis_calloc(1, sizeof *s);
+    s->store = store;
+    s->cfg = cfg;
+    s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, answer, s,
+                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+                                 threads, MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                                 MHD_OPTION_NOTIFY_COMPLETED, finished, s, MHD_OPTION_END);
+    if (!s->daemon) {
+        tamis_free(s);
+        return tamis_error_set(err, TAMIS_EIO, "cannot listen on %s", opts->listen ? opts->listen : "127.0.0.1:8080");
+    }
+    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : ntohs(addr.sin_port);
+    *out = s;
+    return TAMIS_OK;
+}
+
+uint16_t tamis_server_port(const tamis_server *s)
+{
+    return s->port;
+}
+
+void tamis_server_stop(tamis_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    tamis_free(s);
+}

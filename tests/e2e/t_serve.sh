@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# t_serve.sh — `tamis serve` with a real HTTP client (Python's http.client): every path
+# of docs/openapi.yaml exists and answers with its documented shape; keys are needed
+# (401 without, with a wrong or a revoked one), users and metrics are served, other
+# methods are 405, unknown routes 404; SIGTERM stops it with exit 0.
+source "$(dirname "$0")/lib.sh"
+D=$T/d
+"$TAMIS" gen --users 500 --events 5000 --days 30 --seed 3 -q -o "$T/g"
+tm "$D" import-contacts -q "$T/g/contacts.csv"
+tm "$D" ingest -q "$T/g/events.csv"
+tm "$D" score -q --as-of 2026-11-01
+READ=$(tm "$D" apikey create --scope read --label test 2>/dev/null)
+OLD=$(tm "$D" apikey create --scope admin 2>/dev/null)
+tm "$D" apikey revoke "$(echo "$OLD" | cut -c5-12)" 2>/dev/null
+
+USER1=$(sed -n 2p "$T/g/contacts.csv" | cut -d, -f1)
+"$TAMIS" --data "$D" serve --listen 127.0.0.1:0 --threads 2 2> "$T/serve.err" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$T"' EXIT
+for _ in $(seq 50); do grep -q "listening on" "$T/serve.err" && break; sleep 0.1; done
+port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$T/serve.err")
+[ -n "$port" ] || fail "serve did not start: $(cat "$T/serve.err")"
+
+python3 - "$port" "$READ" "$OLD" "$SRC/docs/openapi.yaml" "$USER1" <<'PY' || fail "API checks"
+import http.client, json, re, sys
+port, key, revoked, spec, user = int(sys.argv[1]), sys.argv[2], sys.argv[3], open(sys.argv[4]).read(), sys.argv[5]
+
+def call(method, path, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request(method, path, headers=headers or {})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, r.getheader("Content-Type"), body
+
+def error(status, body, code):
+    assert status == int(code[0]), (status, body)
+    e = json.loads(body)["error"]
+    assert e["code"] == code[1] and e["message"], e
+
+auth = {"Authorization": "Bearer " + key}
+# every path of the OpenAPI file answers (not 404 for a route that exists)
+paths = re.findall(r"^  (/[^:]*):$", spec, re.M)
+assert paths == ["/healthz", "/v1/users/{key}", "/metrics"], paths
+for p in paths:
+    s, _, b = call("GET", p.replace("{key}", user), auth)
+    assert s == 200, (p, s, b)
+
+s, t, b = call("GET", "/healthz")
+assert s == 200 and t == "application/json" and json.loads(b) == {"status": "ok"}
+s, _, b = call("GET", "/v1/users/" + user)
+error(s, b, (401, "unauthorized"))
+s, _, b = call("GET", "/v1/users/" + user, {"Authorization": "Bearer " + key[:-1] + ("0" if key[-1] != "0" else "1")})
+error(s, b, (401, "unauthorized"))
+s, _, b = call("GET", "/v1/users/" + user, {"Authorization": "Bearer " + revoked})
+error(s, b, (401, "unauthorized"))
+s, _, b = call("GET", "/v1/users/" + user, {"Authorization": "Basic " + key})
+error(s, b, (401, "unauthorized"))
+s, _, b = call("GET", "/v1/users/" + user + "?key=" + key)  # never in URLs
+error(s, b, (401, "unauthorized"))
+
+s, t, b = call("GET", "/v1/users/" + user, {"X-API-Key": key})
+u = json.loads(b)
+assert s == 200 and u["user"] == user, u
+r = u["result"]
+assert 0 <= r["score"] <= 100 and r["tier"] and r["trend"] in ("warming", "stable", "cooling"), r
+assert 3 <= len(r["reasons"]) <= 5 and "best_channel" in r and "cadence_days" in r, r
+s, _, b = call("GET", "/v1/users/nobody", auth)
+error(s, b, (404, "unknown_user"))
+s, _, b = call("GET", "/v1/users/", auth)
+error(s, b, (404, "not_found"))
+s, _, b = call("GET", "/v2/anything", auth)
+error(s, b, (404, "not_found"))
+s, _, b = call("DELETE", "/healthz")
+error(s, b, (405, "method_not_allowed"))
+
+s, t, b = call("GET", "/metrics", auth)
+text = b.decode()
+assert s == 200 and t.startswith("text/plain"), (s, t)
+assert re.search(r'^tamis_http_requests_total\{route="/v1/users/\{key\}",status="401"\} 5$', text, re.M), text
+assert re.search(r"^tamis_users 50\d$", text, re.M), text
+assert re.search(r'^tamis_http_request_seconds_bucket\{le="\+Inf"\} \d+$', text, re.M), text
+print("api ok")
+PY
+kill -TERM "$pid"
+wait "$pid" || fail "serve exited with $? on SIGTERM"
+grep -q "SIGTERM, stopping" "$T/serve.err" || fail "no stop message: $(cat "$T/serve.err")"
+echo "ok"
