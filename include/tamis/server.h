@@ -4,6 +4,7 @@
  * transaction, so readers never wait for a writer. Routes (docs/openapi.yaml):
  *   GET /healthz                 no key: {"status":"ok"}
  *   GET /v1/users/{key}          read:  the user's stored result, as `tamis show`
+ *   GET /v1/tiers[?by=country|platform]  read: users per tier, as `tamis tiers`
  *   GET /metrics                 read:  Prometheus text: requests by route and status,
  *                                       a latency histogram, users
  * Keys come as "Authorization: Bearer KEY" or "X-API-Key: KEY" (never in URLs): a

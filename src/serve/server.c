@@ -19,6 +19,7 @@
 
 #include "model/render.h"
 #include "model/results.h"
+#include "model/tier_counts.h"
 #include "tamis/alloc.h"
 #include "tamis/apikeys.h"
 #include "util/workpool.h"
@@ -26,8 +27,8 @@
 #define MAX_THREADS 8
 #define USERS_PREFIX "/v1/users/"
 
-typedef enum route { R_HEALTHZ, R_USER, R_METRICS, R_OTHER, R__COUNT } route;
-static const char *const route_names[R__COUNT] = {"/healthz", "/v1/users/{key}", "/metrics", "other"};
+typedef enum route { R_HEALTHZ, R_USER, R_TIERS, R_METRICS, R_OTHER, R__COUNT } route;
+static const char *const route_names[R__COUNT] = {"/healthz", "/v1/users/{key}", "/v1/tiers", "/metrics", "other"};
 
 /* The statuses counted one by one; anything else counts as "other". */
 static const unsigned statuses[] = {200, 400, 401, 403, 404, 405, 413, 429, 500};
@@ -165,6 +166,30 @@ static enum MHD_Result get_user(tamis_server *s, struct MHD_Connection *c, const
     return send_json(s, c, R_USER, req, 200, doc);
 }
 
+static enum MHD_Result get_tiers(tamis_server *s, struct MHD_Connection *c, const request *req)
+{
+    const char *by_name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "by");
+    int by = by_name ? tamis_tier_by_from_name(by_name) : TAMIS_BY_NONE;
+    tamis_tier_counts counts;
+    tamis_txn *t;
+    tamis_error err = {0};
+    int rc;
+
+    if (by < 0)
+        return send_error(s, c, R_TIERS, req, 400, "bad_request", "by must be country or platform");
+    if ((rc = tamis_txn_begin(s->store, false, &t, &err)) == 0) {
+        rc = tamis_tier_counts_compute(s->store, t, s->cfg, (tamis_tier_by)by, &counts, &err);
+        tamis_txn_abort(t);
+    }
+    if (rc)
+        return send_error(s, c, R_TIERS, req, 500, "store", err.msg);
+    {
+        json_t *doc = tamis_tier_counts_json(&counts);
+        tamis_tier_counts_free(&counts);
+        return send_json(s, c, R_TIERS, req, 200, doc);
+    }
+}
+
 static enum MHD_Result get_metrics(tamis_server *s, struct MHD_Connection *c, const request *req)
 {
     tamis_store_counts counts = {0};
@@ -243,6 +268,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     }
     r = strcmp(url, "/healthz") == 0                                        ? R_HEALTHZ
         : strcmp(url, "/metrics") == 0                                      ? R_METRICS
+        : strcmp(url, "/v1/tiers") == 0                                     ? R_TIERS
         : strncmp(url, USERS_PREFIX, strlen(USERS_PREFIX)) == 0 && url[strlen(USERS_PREFIX)] ? R_USER
                                                                             : R_OTHER;
     if (r == R_OTHER)
@@ -259,6 +285,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         return send_error(s, c, r, req, 403, "forbidden", "the API key's scope does not allow this");
     if (r == R_METRICS)
         return get_metrics(s, c, req);
+    if (r == R_TIERS)
+        return get_tiers(s, c, req);
     return get_user(s, c, req, url + strlen(USERS_PREFIX));
 }
 
