@@ -5,6 +5,7 @@
  *   GET /healthz                 no key: {"status":"ok"}
  *   GET /v1/users/{key}          read:  the user's stored result, as `tamis show`
  *   GET /v1/tiers[?by=country|platform]  read: users per tier, as `tamis tiers`
+ *   GET /v1/transitions?from=D&to=D[&by=]  read: the matrix, as `tamis transitions`
  *   GET /metrics                 read:  Prometheus text: requests by route and status,
  *                                       a latency histogram, users
  * Keys come as "Authorization: Bearer KEY" or "X-API-Key: KEY" (never in URLs): a

@@ -16,31 +16,19 @@
 #include "tamis/event.h"
 #include "tamis/score.h"
 #include "tamis/score_run.h"
+#include "model/transitions.h"
 #include "tamis/snapshot_store.h"
 
-#define STATES (TAMIS_TIER__COUNT + 1) /* the tiers, then "new" (rows) / "gone" (columns) */
-#define NEW_OR_GONE TAMIS_TIER__COUNT
+#define STATES TAMIS_TRANS_STATES
+#define NEW_OR_GONE TAMIS_TRANS_NEW_OR_GONE
 #define ANY 100 /* --moved: any state */
-#define GROUPS 677 /* by country: 26 x 26 codes and "unknown"; by platform: 256 ids */
 
-typedef enum { BY_NONE, BY_COUNTRY, BY_PLATFORM } group_by;
-
-typedef struct matrix {
-    uint64_t n[STATES][STATES];
-    uint64_t users;
-} matrix;
-
-typedef struct trans_ctx {
-    group_by by;
+/* --moved: which users to list, and where from */
+typedef struct moved_ctx {
     tamis_out_format format;
-    matrix *groups; /* GROUPS of them (one when BY_NONE) */
-    /* --moved */
-    bool moved;
     int from, to; /* a tier, NEW_OR_GONE, or ANY */
     tamis_txn *txn;
-    const tamis_platform_names *names;
-    uint64_t listed;
-} trans_ctx;
+} moved_ctx;
 
 static void usage(FILE *out)
 {
@@ -60,11 +48,6 @@ static void usage(FILE *out)
             "exit codes: 0 ok, 1 failure, 2 usage, 4 no snapshot for a date, 5 store busy\n");
 }
 
-static const char *state_name(int s, bool row)
-{
-    return s == NEW_OR_GONE ? (row ? "new" : "gone") : tamis_tier_name(s);
-}
-
 /* A tier name, "new" (row) / "gone" (column), "*" (ANY); -1 when unknown. */
 static int parse_state(const char *s, size_t len, bool row)
 {
@@ -77,20 +60,7 @@ static int parse_state(const char *s, size_t len, bool row)
     return tamis_tier_from_name(s, len);
 }
 
-static size_t country_group(const char *c)
-{
-    if (c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z')
-        return (size_t)(c[0] - 'A') * 26 + (size_t)(c[1] - 'A');
-    return 26 * 26; /* unknown */
-}
-
-static void count(matrix *m, int from, int to)
-{
-    m->n[from][to]++;
-    m->users++;
-}
-
-static void list_moved(trans_ctx *x, uint32_t uid, int from, int to, const tamis_snapshot_user *a,
+static void list_moved(moved_ctx *x, uint32_t uid, int from, int to, const tamis_snapshot_user *a,
                        const tamis_snapshot_user *b)
 {
     char key[1024];
@@ -99,7 +69,7 @@ static void list_moved(trans_ctx *x, uint32_t uid, int from, int to, const tamis
     if (x->format == TAMIS_OUT_NDJSON) {
         fputs("{\"user\":", stdout);
         tamis_render_json_string(stdout, key);
-        printf(",\"from\":\"%s\",\"to\":\"%s\",\"from_score\":", state_name(from, true), state_name(to, false));
+        printf(",\"from\":\"%s\",\"to\":\"%s\",\"from_score\":", tamis_transition_state_name(from, true), tamis_transition_state_name(to, false));
         a ? printf("%u", a->score) : printf("null");
         fputs(",\"to_score\":", stdout);
         b ? printf("%u", b->score) : printf("null");
@@ -119,65 +89,34 @@ static void list_moved(trans_ctx *x, uint32_t uid, int from, int to, const tamis
         } else {
             fputs(key, stdout);
         }
-        printf(",%s,%s,", state_name(from, true), state_name(to, false));
+        printf(",%s,%s,", tamis_transition_state_name(from, true), tamis_transition_state_name(to, false));
         a ? printf("%u,", a->score) : printf(",");
         b ? printf("%u,", b->score) : printf(",");
         printf("%s\n", now->country);
     }
-    x->listed++;
 }
 
-static int visit(void *vctx, uint32_t uid, const tamis_snapshot_user *a, const tamis_snapshot_user *b)
+static int visit_moved(void *vctx, uint32_t uid, const tamis_snapshot_user *a, const tamis_snapshot_user *b)
 {
-    trans_ctx *x = vctx;
+    moved_ctx *x = vctx;
     int from = a ? a->tier : NEW_OR_GONE, to = b ? b->tier : NEW_OR_GONE;
-    const tamis_snapshot_user *now = b ? b : a;
-
     if (from > NEW_OR_GONE || to > NEW_OR_GONE)
         return TAMIS_ECORRUPT;
-    if (x->moved) {
-        if ((x->from == ANY || x->from == from) && (x->to == ANY || x->to == to) && (from != to || x->from == ANY))
-            list_moved(x, uid, from, to, a, b);
-        return 0;
-    }
-    if (x->by == BY_NONE)
-        count(&x->groups[0], from, to);
-    else if (x->by == BY_COUNTRY)
-        count(&x->groups[country_group(now->country)], from, to);
-    else
-        for (uint8_t i = 0; i < now->n_platforms; i++)
-            count(&x->groups[now->platforms[i]], from, to);
+    if ((x->from == ANY || x->from == from) && (x->to == ANY || x->to == to) && (from != to || x->from == ANY))
+        list_moved(x, uid, from, to, a, b);
     return 0;
 }
 
-static void group_name(const trans_ctx *x, size_t g, char *out, size_t cap)
-{
-    if (x->by == BY_NONE)
-        snprintf(out, cap, "all");
-    else if (x->by == BY_COUNTRY)
-        g == 26 * 26 ? snprintf(out, cap, "unknown") : snprintf(out, cap, "%c%c", (int)('A' + g / 26), (int)('A' + g % 26));
-    else
-        snprintf(out, cap, "%s", x->names->name[g] ? x->names->name[g] : "?");
-}
-
-static uint64_t row_total(const matrix *m, int from)
-{
-    uint64_t t = 0;
-    for (int to = 0; to < STATES; to++)
-        t += m->n[from][to];
-    return t;
-}
-
-static void print_table(const trans_ctx *x, size_t n_groups)
+static void print_table(const tamis_transitions *x)
 {
     static const char *const abbrev[STATES] = {"unrch", "risky", "daily", "hi_int", "occas", "silent", "dormnt", "gone"};
     char name[64];
-    for (size_t g = 0; g < n_groups; g++) {
-        const matrix *m = &x->groups[g];
+    for (size_t g = 0; g < x->n_groups; g++) {
+        const tamis_trans_matrix *m = &x->groups[g];
         if (!m->users)
             continue;
-        group_name(x, g, name, sizeof name);
-        if (x->by != BY_NONE)
+        tamis_transitions_group_name(x, g, name, sizeof name);
+        if (x->by != TAMIS_BY_NONE)
             printf("%s (%llu users)\n", name, (unsigned long long)m->users);
         /* 16 + 8 x 7 + 8 = 80 columns */
         printf("%-16s", "from \\ to");
@@ -185,66 +124,39 @@ static void print_table(const trans_ctx *x, size_t n_groups)
             printf(" %6s", abbrev[to]);
         printf(" %7s\n", "users");
         for (int from = 0; from < STATES; from++) {
-            uint64_t total = row_total(m, from);
-            printf("%-16.16s", state_name(from, true));
+            uint64_t total = tamis_transitions_row_total(m, from);
+            printf("%-16.16s", tamis_transition_state_name(from, true));
             for (int to = 0; to < STATES; to++)
                 printf(" %5.1f%%", total ? 100.0 * (double)m->n[from][to] / (double)total : 0.0);
             printf(" %7llu\n", (unsigned long long)total);
         }
-        if (g + 1 < n_groups && x->by != BY_NONE)
+        if (g + 1 < x->n_groups && x->by != TAMIS_BY_NONE)
             putchar('\n');
     }
 }
 
-static void print_csv(const trans_ctx *x, size_t n_groups)
+static void print_csv(const tamis_transitions *x)
 {
     char name[64];
     printf("group,from,to,users,share\n");
-    for (size_t g = 0; g < n_groups; g++) {
-        const matrix *m = &x->groups[g];
+    for (size_t g = 0; g < x->n_groups; g++) {
+        const tamis_trans_matrix *m = &x->groups[g];
         if (!m->users)
             continue;
-        group_name(x, g, name, sizeof name);
+        tamis_transitions_group_name(x, g, name, sizeof name);
         for (int from = 0; from < STATES; from++) {
-            uint64_t total = row_total(m, from);
+            uint64_t total = tamis_transitions_row_total(m, from);
             for (int to = 0; to < STATES; to++)
-                printf("%s,%s,%s,%llu,%.6f\n", name, state_name(from, true), state_name(to, false),
+                printf("%s,%s,%s,%llu,%.6f\n", name, tamis_transition_state_name(from, true), tamis_transition_state_name(to, false),
                        (unsigned long long)m->n[from][to], total ? (double)m->n[from][to] / (double)total : 0.0);
         }
     }
 }
 
-static void print_json(const trans_ctx *x, size_t n_groups, const char *d1, const char *d2)
+static void print_json(const tamis_transitions *x, uint32_t d1, uint32_t d2)
 {
-    json_t *doc = json_object(), *arr = json_array();
-    char name[64], *text;
-    for (size_t g = 0; g < n_groups; g++) {
-        const matrix *m = &x->groups[g];
-        json_t *o, *rows;
-        if (!m->users)
-            continue;
-        group_name(x, g, name, sizeof name);
-        o = json_object();
-        rows = json_object();
-        for (int from = 0; from < STATES; from++) {
-            uint64_t total = row_total(m, from);
-            json_t *row = json_object();
-            for (int to = 0; to < STATES; to++)
-                json_object_set_new(row, state_name(to, false),
-                                    json_pack("{s:I,s:f}", "users", (json_int_t)m->n[from][to], "share",
-                                              total ? (double)m->n[from][to] / (double)total : 0.0));
-            json_object_set_new(rows, state_name(from, true), row);
-        }
-        json_object_set_new(o, "group", json_string(name));
-        json_object_set_new(o, "users", json_integer((json_int_t)m->users));
-        json_object_set_new(o, "matrix", rows);
-        json_array_append_new(arr, o);
-    }
-    json_object_set_new(doc, "from", json_string(d1));
-    json_object_set_new(doc, "to", json_string(d2));
-    json_object_set_new(doc, "by", json_string(x->by == BY_NONE ? "all" : x->by == BY_COUNTRY ? "country" : "platform"));
-    json_object_set_new(doc, "groups", arr);
-    text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_t *doc = tamis_transitions_json(x, d1, d2);
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     puts(text);
     free(text); /* allocated by jansson's default allocator */
     json_decref(doc);
@@ -260,7 +172,7 @@ static int parse_day(const char *opt, const char *value, uint32_t *day)
     return 0;
 }
 
-static int parse_moved(trans_ctx *x, const char *v)
+static int parse_moved(moved_ctx *x, const char *v, bool *moved)
 {
     const char *colon = strchr(v, ':');
     if (!colon || (x->from = parse_state(v, (size_t)(colon - v), true)) < 0 ||
@@ -269,7 +181,7 @@ static int parse_moved(trans_ctx *x, const char *v)
                         "either *), not '%s'\n", v);
         return -1;
     }
-    x->moved = true;
+    *moved = true;
     return 0;
 }
 
@@ -281,39 +193,36 @@ int tamis_cmd_transitions(const tamis_cli *cli, int argc, char **argv)
                                               {0, 0, 0, 0}};
     tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, true);
     tamis_platform_names names;
-    trans_ctx x;
+    tamis_transitions matrix;
+    moved_ctx mv = {TAMIS_OUT_TEXT, 0, 0, NULL};
+    tamis_tier_by by = TAMIS_BY_NONE;
     tamis_store *store = NULL;
+    tamis_txn *txn = NULL;
     tamis_error err = {0};
     uint32_t d1 = 0, d2 = 0;
-    bool have1 = false, have2 = false, have_format = false;
-    char s1[32], s2[32];
+    bool have1 = false, have2 = false, have_format = false, moved = false;
     int c, fmt, rc;
 
-    memset(&x, 0, sizeof x);
-    x.format = TAMIS_OUT_TEXT;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'F': if (parse_day("--from", optarg, &d1) != 0) return TAMIS_EXIT_USAGE; have1 = true; break;
         case 't': if (parse_day("--to", optarg, &d2) != 0) return TAMIS_EXIT_USAGE; have2 = true; break;
         case 'b':
-            if (strcmp(optarg, "country") == 0)
-                x.by = BY_COUNTRY;
-            else if (strcmp(optarg, "platform") == 0)
-                x.by = BY_PLATFORM;
-            else {
+            if ((rc = tamis_tier_by_from_name(optarg)) < 0) {
                 fprintf(stderr, "tamis transitions: --by must be country or platform, not '%s'\n", optarg);
                 return TAMIS_EXIT_USAGE;
             }
+            by = (tamis_tier_by)rc;
             break;
         case 'f':
             if ((fmt = tamis_cli_parse_format("transitions", optarg,
                                               1u << TAMIS_OUT_TEXT | 1u << TAMIS_OUT_CSV | 1u << TAMIS_OUT_JSON |
                                                   1u << TAMIS_OUT_NDJSON)) < 0)
                 return TAMIS_EXIT_USAGE;
-            x.format = (tamis_out_format)fmt;
+            mv.format = (tamis_out_format)fmt;
             have_format = true;
             break;
-        case 'm': if (parse_moved(&x, optarg) != 0) return TAMIS_EXIT_USAGE; break;
+        case 'm': if (parse_moved(&mv, optarg, &moved) != 0) return TAMIS_EXIT_USAGE; break;
         case 'h': usage(stdout); return TAMIS_EXIT_OK;
         default: usage(stderr); return TAMIS_EXIT_USAGE;
         }
@@ -323,46 +232,39 @@ int tamis_cmd_transitions(const tamis_cli *cli, int argc, char **argv)
         usage(stderr);
         return TAMIS_EXIT_USAGE;
     }
-    if (x.moved && !have_format)
-        x.format = TAMIS_OUT_CSV;
-    if ((x.moved && x.format != TAMIS_OUT_CSV && x.format != TAMIS_OUT_NDJSON) ||
-        (!x.moved && x.format == TAMIS_OUT_NDJSON)) {
-        fprintf(stderr, "tamis transitions: %s\n", x.moved ? "--moved writes csv or ndjson" : "the matrix is table, csv or json");
+    if (moved && !have_format)
+        mv.format = TAMIS_OUT_CSV;
+    if ((moved && mv.format != TAMIS_OUT_CSV && mv.format != TAMIS_OUT_NDJSON) ||
+        (!moved && mv.format == TAMIS_OUT_NDJSON)) {
+        fprintf(stderr, "tamis transitions: %s\n", moved ? "--moved writes csv or ndjson" : "the matrix is table, csv or json");
         return TAMIS_EXIT_USAGE;
     }
     if ((rc = tamis_store_open(cli->data_dir, &so, &store, &err)) != 0)
         return tamis_cli_fail("transitions", rc, err.msg);
     tamis_score_platform_names(store, &names);
-    x.names = &names;
-    x.groups = tamis_calloc(x.by == BY_NONE ? 1 : GROUPS > 256 ? GROUPS : 256, sizeof *x.groups);
-    if ((rc = tamis_txn_begin(store, false, &x.txn, &err)) == 0) {
-        if (x.moved && x.format == TAMIS_OUT_CSV)
-            printf("user,from,to,from_score,to_score,country\n");
-        rc = tamis_snapshot_walk_pair(x.txn, d1, d2, visit, &x, &err);
-        if (rc == TAMIS_ECORRUPT && !err.msg[0])
-            tamis_error_set(&err, TAMIS_ECORRUPT, "a snapshot holds an unknown tier");
-        if (rc == TAMIS_ENOTFOUND) {
-            tamis_snapshot_info info;
-            tamis_error ignored;
-            uint32_t missing = tamis_snapshot_info_get(x.txn, d1, &info, &ignored) == TAMIS_ENOTFOUND ? d1 : d2;
-            tamis_format_utc_date(missing, s1);
-            tamis_error_set(&err, TAMIS_ENOTFOUND, "no snapshot of %s (see tamis snapshots)", s1);
+    if ((rc = tamis_txn_begin(store, false, &txn, &err)) == 0) {
+        if (moved) {
+            mv.txn = txn;
+            /* both dates must exist: the matrix walk says which is missing */
+            if ((rc = tamis_transitions_compute(txn, &names, d1, d2, TAMIS_BY_NONE, &matrix, &err)) == 0) {
+                tamis_transitions_free(&matrix);
+                if (mv.format == TAMIS_OUT_CSV)
+                    printf("user,from,to,from_score,to_score,country\n");
+                rc = tamis_snapshot_walk_pair(txn, d1, d2, visit_moved, &mv, &err);
+            }
+        } else if ((rc = tamis_transitions_compute(txn, &names, d1, d2, by, &matrix, &err)) == 0) {
+            /* before closing the store: platform names are its */
+            if (mv.format == TAMIS_OUT_JSON)
+                print_json(&matrix, d1, d2);
+            else if (mv.format == TAMIS_OUT_CSV)
+                print_csv(&matrix);
+            else
+                print_table(&matrix);
+            tamis_transitions_free(&matrix);
         }
-        tamis_txn_abort(x.txn);
-    }
-    if (rc == 0 && !x.moved) { /* before closing the store: platform names are its */
-        size_t n = x.by == BY_NONE ? 1 : x.by == BY_COUNTRY ? GROUPS : 256;
-        tamis_format_utc_date(d1, s1);
-        tamis_format_utc_date(d2, s2);
-        if (x.format == TAMIS_OUT_JSON)
-            print_json(&x, n, s1, s2);
-        else if (x.format == TAMIS_OUT_CSV)
-            print_csv(&x, n);
-        else
-            print_table(&x, n);
+        tamis_txn_abort(txn);
     }
     tamis_store_close(store);
-    tamis_free(x.groups);
     if (rc == 0 && fflush(stdout) != 0)
         rc = tamis_error_set(&err, TAMIS_EIO, "write to stdout failed");
     return rc ? tamis_cli_fail("transitions", rc, err.msg) : TAMIS_EXIT_OK;

@@ -20,6 +20,9 @@
 #include "model/render.h"
 #include "model/results.h"
 #include "model/tier_counts.h"
+#include "model/transitions.h"
+#include "tamis/event.h"
+#include "tamis/score_run.h"
 #include "tamis/alloc.h"
 #include "tamis/apikeys.h"
 #include "util/workpool.h"
@@ -27,8 +30,9 @@
 #define MAX_THREADS 8
 #define USERS_PREFIX "/v1/users/"
 
-typedef enum route { R_HEALTHZ, R_USER, R_TIERS, R_METRICS, R_OTHER, R__COUNT } route;
-static const char *const route_names[R__COUNT] = {"/healthz", "/v1/users/{key}", "/v1/tiers", "/metrics", "other"};
+typedef enum route { R_HEALTHZ, R_USER, R_TIERS, R_TRANSITIONS, R_METRICS, R_OTHER, R__COUNT } route;
+static const char *const route_names[R__COUNT] = {"/healthz", "/v1/users/{key}", "/v1/tiers", "/v1/transitions",
+                                                  "/metrics", "other"};
 
 /* The statuses counted one by one; anything else counts as "other". */
 static const unsigned statuses[] = {200, 400, 401, 403, 404, 405, 413, 429, 500};
@@ -190,6 +194,55 @@ static enum MHD_Result get_tiers(tamis_server *s, struct MHD_Connection *c, cons
     }
 }
 
+/* A date query argument (YYYY-MM-DD, or a time tamis reads): its UTC day. */
+static bool query_day(struct MHD_Connection *c, const char *name, uint32_t *day)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    char buf[64];
+    int64_t ms;
+    tamis_error err;
+    if (!v || !*v || strlen(v) > 40)
+        return false;
+    if (strlen(v) == 10 && v[4] == '-' && v[7] == '-') {
+        snprintf(buf, sizeof buf, "%sT00:00:00Z", v);
+        v = buf;
+    }
+    if (tamis_parse_ts(v, strlen(v), &ms, &err) != TAMIS_OK)
+        return false;
+    *day = tamis_snapshot_day_of(ms);
+    return true;
+}
+
+static enum MHD_Result get_transitions(tamis_server *s, struct MHD_Connection *c, const request *req)
+{
+    const char *by_name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "by");
+    int by = by_name ? tamis_tier_by_from_name(by_name) : TAMIS_BY_NONE;
+    tamis_platform_names names;
+    tamis_transitions matrix;
+    uint32_t d1, d2;
+    tamis_txn *t;
+    tamis_error err = {0};
+    json_t *doc = NULL;
+    int rc;
+
+    if (!query_day(c, "from", &d1) || !query_day(c, "to", &d2) || by < 0)
+        return send_error(s, c, R_TRANSITIONS, req, 400, "bad_request",
+                          "from and to must be dates (YYYY-MM-DD), by country or platform");
+    tamis_score_platform_names(s->store, &names);
+    if ((rc = tamis_txn_begin(s->store, false, &t, &err)) == 0) {
+        if ((rc = tamis_transitions_compute(t, &names, d1, d2, (tamis_tier_by)by, &matrix, &err)) == 0) {
+            doc = tamis_transitions_json(&matrix, d1, d2);
+            tamis_transitions_free(&matrix);
+        }
+        tamis_txn_abort(t);
+    }
+    if (rc == TAMIS_ENOTFOUND)
+        return send_error(s, c, R_TRANSITIONS, req, 404, "no_snapshot", err.msg);
+    if (rc)
+        return send_error(s, c, R_TRANSITIONS, req, 500, "store", err.msg);
+    return send_json(s, c, R_TRANSITIONS, req, 200, doc);
+}
+
 static enum MHD_Result get_metrics(tamis_server *s, struct MHD_Connection *c, const request *req)
 {
     tamis_store_counts counts = {0};
@@ -269,6 +322,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     r = strcmp(url, "/healthz") == 0                                        ? R_HEALTHZ
         : strcmp(url, "/metrics") == 0                                      ? R_METRICS
         : strcmp(url, "/v1/tiers") == 0                                     ? R_TIERS
+        : strcmp(url, "/v1/transitions") == 0                               ? R_TRANSITIONS
         : strncmp(url, USERS_PREFIX, strlen(USERS_PREFIX)) == 0 && url[strlen(USERS_PREFIX)] ? R_USER
                                                                             : R_OTHER;
     if (r == R_OTHER)
@@ -287,6 +341,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         return get_metrics(s, c, req);
     if (r == R_TIERS)
         return get_tiers(s, c, req);
+    if (r == R_TRANSITIONS)
+        return get_transitions(s, c, req);
     return get_user(s, c, req, url + strlen(USERS_PREFIX));
 }
 

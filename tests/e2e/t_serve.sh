@@ -2,8 +2,8 @@
 # t_serve.sh — `tamis serve` with a real HTTP client (Python's http.client): every path
 # of docs/openapi.yaml exists and answers with its documented shape; keys are needed
 # (401 without, with a wrong or a revoked one), users and metrics are served, other
-# methods are 405, unknown routes 404; tiers match `tamis tiers`; SIGTERM stops it
-# with exit 0.
+# methods are 405, unknown routes 404; tiers and transitions match the CLI's JSON;
+# SIGTERM stops it with exit 0.
 source "$(dirname "$0")/lib.sh"
 D=$T/d
 "$TAMIS" gen --users 500 --events 5000 --days 30 --seed 3 -q -o "$T/g"
@@ -16,6 +16,9 @@ tm "$D" apikey revoke "$(echo "$OLD" | cut -c5-12)" 2>/dev/null
 
 USER1=$(sed -n 2p "$T/g/contacts.csv" | cut -d, -f1)
 tm "$D" tiers --by country --format json > "$T/tiers.json"
+tm "$D" snapshot -q --as-of 2026-10-15
+tm "$D" snapshot -q --as-of 2026-11-01
+tm "$D" transitions --from 2026-10-15 --to 2026-11-01 --by platform --format json > "$T/trans.json"
 "$TAMIS" --data "$D" serve --listen 127.0.0.1:0 --threads 2 2> "$T/serve.err" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$T"' EXIT
@@ -23,7 +26,7 @@ for _ in $(seq 50); do grep -q "listening on" "$T/serve.err" && break; sleep 0.1
 port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$T/serve.err")
 [ -n "$port" ] || fail "serve did not start: $(cat "$T/serve.err")"
 
-python3 - "$port" "$READ" "$OLD" "$SRC/docs/openapi.yaml" "$USER1" "$T/tiers.json" <<'PY' || fail "API checks"
+python3 - "$port" "$READ" "$OLD" "$SRC/docs/openapi.yaml" "$USER1" "$T/tiers.json" "$T/trans.json" <<'PY' || fail "API checks"
 import http.client, json, re, sys
 port, key, revoked, spec, user = int(sys.argv[1]), sys.argv[2], sys.argv[3], open(sys.argv[4]).read(), sys.argv[5]
 
@@ -43,9 +46,10 @@ def error(status, body, code):
 auth = {"Authorization": "Bearer " + key}
 # every path of the OpenAPI file answers (not 404 for a route that exists)
 paths = re.findall(r"^  (/[^:]*):$", spec, re.M)
-assert paths == ["/healthz", "/v1/users/{key}", "/v1/tiers", "/metrics"], paths
+assert paths == ["/healthz", "/v1/users/{key}", "/v1/tiers", "/v1/transitions", "/metrics"], paths
 for p in paths:
-    s, _, b = call("GET", p.replace("{key}", user), auth)
+    q = "?from=2026-10-15&to=2026-11-01" if p == "/v1/transitions" else ""
+    s, _, b = call("GET", p.replace("{key}", user) + q, auth)
     assert s == 200, (p, s, b)
 
 s, t, b = call("GET", "/healthz")
@@ -83,6 +87,13 @@ assert all(abs(sum(x["share"] for x in g["tiers"].values()) - 1) < 1e-9 for g in
 s, _, b = call("GET", "/v1/tiers", auth)
 assert s == 200 and json.loads(b)["groups"][0]["group"] == "all"
 s, _, b = call("GET", "/v1/tiers?by=city", auth)
+error(s, b, (400, "bad_request"))
+
+s, _, b = call("GET", "/v1/transitions?from=2026-10-15&to=2026-11-01&by=platform", auth)
+assert s == 200 and json.loads(b) == json.load(open(sys.argv[7])), "API transitions differ from tamis transitions"
+s, _, b = call("GET", "/v1/transitions?from=2026-10-14&to=2026-11-01", auth)
+error(s, b, (404, "no_snapshot"))
+s, _, b = call("GET", "/v1/transitions?from=yesterday&to=2026-11-01", auth)
 error(s, b, (400, "bad_request"))
 
 s, t, b = call("GET", "/metrics", auth)
