@@ -6,6 +6,8 @@
  *   GET /v1/users/{key}          read:  the user's stored result, as `tamis show`
  *   GET /v1/tiers[?by=country|platform]  read: users per tier, as `tamis tiers`
  *   GET /v1/transitions?from=D&to=D[&by=]  read: the matrix, as `tamis transitions`
+ *   POST /v1/score               read:  results of up to 10,000 user keys or +phone numbers
+ *                                       (JSON array, or text with one per line)
  *   GET /metrics                 read:  Prometheus text: requests by route and status,
  *                                       a latency histogram, users
  * Keys come as "Authorization: Bearer KEY" or "X-API-Key: KEY" (never in URLs): a
@@ -16,6 +18,7 @@
 #ifndef TAMIS_SERVER_H
 #define TAMIS_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tamis/error.h"
@@ -28,6 +31,7 @@ typedef struct tamis_server_options {
     const char *listen;        /* "ADDR:PORT" (IPv4), default 127.0.0.1:8080; port 0 picks one */
     unsigned threads;          /* thread pool size; 0: one per CPU (at most 8) */
     unsigned timeout_s;        /* idle connection timeout; 0: 30 */
+    size_t body_max;           /* request body limit, bytes; 0: 1 MiB (413 beyond) */
 } tamis_server_options;
 
 /* Starts serving; *out is running on return. TAMIS_EUSAGE for a bad listen address,

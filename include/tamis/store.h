@@ -155,6 +155,9 @@ int tamis_identity_delete(tamis_txn *t, uint8_t platform, const char *pid, size_
 int tamis_phone_index_add(tamis_txn *t, const char *e164, uint32_t uid, uint32_t *other_uid,
                           tamis_error *err) TAMIS_WUR;
 int tamis_phone_index_remove(tamis_txn *t, const char *e164, uint32_t uid, tamis_error *err) TAMIS_WUR;
+/* The users holding e164 (at most cap, in uid order) into uids; *n = 0 when none. */
+int tamis_phone_holders(tamis_txn *t, const char *e164, uint32_t *uids, size_t cap, size_t *n,
+                        tamis_error *err) TAMIS_WUR;
 
 /* ---- ledger --------------------------------------------------------------------- */
 

@@ -22,6 +22,7 @@
 #include "model/tier_counts.h"
 #include "model/transitions.h"
 #include "tamis/event.h"
+#include "tamis/phone.h"
 #include "tamis/score_run.h"
 #include "tamis/alloc.h"
 #include "tamis/apikeys.h"
@@ -30,9 +31,12 @@
 #define MAX_THREADS 8
 #define USERS_PREFIX "/v1/users/"
 
-typedef enum route { R_HEALTHZ, R_USER, R_TIERS, R_TRANSITIONS, R_METRICS, R_OTHER, R__COUNT } route;
+typedef enum route { R_HEALTHZ, R_USER, R_TIERS, R_TRANSITIONS, R_SCORE, R_METRICS, R_OTHER, R__COUNT } route;
 static const char *const route_names[R__COUNT] = {"/healthz", "/v1/users/{key}", "/v1/tiers", "/v1/transitions",
-                                                  "/metrics", "other"};
+                                                  "/v1/score", "/metrics", "other"};
+#define BODY_MAX_DEFAULT (1u << 20) /* request bodies, bytes */
+#define SCORE_MAX_INPUTS 10000      /* keys or phones per POST /v1/score */
+#define PHONE_HOLDERS_MAX 16
 
 /* The statuses counted one by one; anything else counts as "other". */
 static const unsigned statuses[] = {200, 400, 401, 403, 404, 405, 413, 429, 500};
@@ -44,6 +48,7 @@ static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 struct tamis_server {
     tamis_store *store;
     const tamis_model_config *cfg;
+    size_t body_max;
     struct MHD_Daemon *daemon;
     uint16_t port;
     atomic_ullong requests[R__COUNT][N_STATUSES + 1];
@@ -53,6 +58,9 @@ struct tamis_server {
 
 typedef struct request {
     struct timespec start;
+    char *body;      /* the request body so far (NUL-terminated when complete) */
+    size_t len, cap;
+    bool too_big;    /* over the body limit: dropped, answered 413 */
 } request;
 
 static double seconds_since(const struct timespec *t0)
@@ -243,6 +251,120 @@ static enum MHD_Result get_transitions(tamis_server *s, struct MHD_Connection *c
     return send_json(s, c, R_TRANSITIONS, req, 200, doc);
 }
 
+/* The inputs of POST /v1/score: a JSON array of strings, or text with one per line
+ * (a first line "user", "key" or "phone" is a header). NULL when malformed. */
+static json_t *score_inputs(struct MHD_Connection *c, const request *req)
+{
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    json_t *arr;
+    size_t i;
+    if (type && strncmp(type, "application/json", 16) == 0) {
+        json_t *v;
+        arr = json_loadb(req->body ? req->body : "", req->len, 0, NULL);
+        if (!json_is_array(arr)) {
+            json_decref(arr);
+            return NULL;
+        }
+        json_array_foreach(arr, i, v) if (!json_is_string(v))
+        {
+            json_decref(arr);
+            return NULL;
+        }
+        return arr;
+    }
+    arr = json_array();
+    for (const char *p = req->body ? req->body : "", *end = p + req->len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *next = nl ? nl + 1 : end;
+        size_t n = (size_t)((nl ? nl : end) - p);
+        while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+            n--;
+        if (n && !(json_array_size(arr) == 0 && p == req->body &&
+                   ((n == 4 && memcmp(p, "user", 4) == 0) || (n == 3 && memcmp(p, "key", 3) == 0) ||
+                    (n == 5 && memcmp(p, "phone", 5) == 0))))
+            json_array_append_new(arr, json_stringn(p, n));
+        p = next;
+    }
+    return arr;
+}
+
+/* One input's matches: the user with that key, or the holders of that phone number. */
+static json_t *score_one(tamis_txn *t, tamis_results_reader *rd, const char *input, size_t len, tamis_error *err)
+{
+    json_t *matches = json_array();
+    uint32_t uids[PHONE_HOLDERS_MAX], uid;
+    size_t n = 0;
+    tamis_phone ph;
+    tamis_error ignored;
+
+    if (tamis_user_lookup(t, input, len, &uid, &ignored) == TAMIS_OK) {
+        uids[0] = uid;
+        n = 1;
+    } else if (len && input[0] == '+' && tamis_phone_parse(input, len, NULL, &ph, &ignored) == TAMIS_OK &&
+               tamis_phone_holders(t, ph.e164, uids, PHONE_HOLDERS_MAX, &n, err) != TAMIS_OK) {
+        json_decref(matches);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = tamis_results_get(rd, uids[i], err);
+        char key[1024];
+        tamis_results_user_key(t, uids[i], key, sizeof key);
+        if (rc == TAMIS_OK)
+            json_array_append_new(matches, json_pack("{s:s,s:o}", "user", key, "result", tamis_render_row_object(&rd->row)));
+        else if (rc == TAMIS_ENOTFOUND)
+            json_array_append_new(matches, json_pack("{s:s,s:n}", "user", key, "result"));
+        else {
+            json_decref(matches);
+            return NULL;
+        }
+    }
+    return matches;
+}
+
+static enum MHD_Result post_score(tamis_server *s, struct MHD_Connection *c, const request *req)
+{
+    json_t *inputs = score_inputs(c, req), *results, *v;
+    tamis_results_reader rd;
+    tamis_txn *t;
+    tamis_error err = {0};
+    uint64_t unknown = 0;
+    size_t i;
+    int rc;
+
+    if (!inputs)
+        return send_error(s, c, R_SCORE, req, 400, "bad_request",
+                          "send a JSON array of user keys or +phone numbers, or text with one per line");
+    if (json_array_size(inputs) > SCORE_MAX_INPUTS) {
+        json_decref(inputs);
+        return send_error(s, c, R_SCORE, req, 413, "too_many", "at most 10000 keys or phones per request");
+    }
+    if ((rc = tamis_txn_begin(s->store, false, &t, &err)) != 0) {
+        json_decref(inputs);
+        return send_error(s, c, R_SCORE, req, 500, "store", err.msg);
+    }
+    tamis_results_reader_init(&rd, s->store, t, s->cfg);
+    results = json_array();
+    json_array_foreach(inputs, i, v)
+    {
+        json_t *m = score_one(t, &rd, json_string_value(v), json_string_length(v), &err);
+        if (!m) {
+            rc = err.code ? err.code : TAMIS_EINTERNAL;
+            break;
+        }
+        unknown += json_array_size(m) == 0;
+        json_array_append_new(results, json_pack("{s:O,s:b,s:o}", "input", v, "known", json_array_size(m) > 0,
+                                                 "matches", m));
+    }
+    tamis_results_reader_free(&rd);
+    tamis_txn_abort(t);
+    json_decref(inputs);
+    if (rc) {
+        json_decref(results);
+        return send_error(s, c, R_SCORE, req, 500, "store", err.msg);
+    }
+    return send_json(s, c, R_SCORE, req, 200,
+                     json_pack("{s:o,s:I}", "results", results, "unknown", (json_int_t)unknown));
+}
+
 static enum MHD_Result get_metrics(tamis_server *s, struct MHD_Connection *c, const request *req)
 {
     tamis_store_counts counts = {0};
@@ -315,7 +437,15 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = req;
         return MHD_YES;
     }
-    if (*upload_data_size) { /* no route takes a body yet: drop it */
+    if (*upload_data_size) { /* keep the body, up to the limit */
+        if (!req->too_big && req->len + *upload_data_size <= s->body_max) {
+            req->body = tamis_grow(req->body, 1, &req->cap, req->len + *upload_data_size + 1);
+            memcpy(req->body + req->len, upload_data, *upload_data_size);
+            req->len += *upload_data_size;
+            req->body[req->len] = '\0';
+        } else {
+            req->too_big = true;
+        }
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -323,12 +453,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         : strcmp(url, "/metrics") == 0                                      ? R_METRICS
         : strcmp(url, "/v1/tiers") == 0                                     ? R_TIERS
         : strcmp(url, "/v1/transitions") == 0                               ? R_TRANSITIONS
+        : strcmp(url, "/v1/score") == 0                                     ? R_SCORE
         : strncmp(url, USERS_PREFIX, strlen(USERS_PREFIX)) == 0 && url[strlen(USERS_PREFIX)] ? R_USER
                                                                             : R_OTHER;
     if (r == R_OTHER)
         return send_error(s, c, r, req, 404, "not_found", "no such route (see docs/openapi.yaml)");
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-        return send_error(s, c, r, req, 405, "method_not_allowed", "this route answers GET only");
+    if (strcmp(method, r == R_SCORE ? MHD_HTTP_METHOD_POST : MHD_HTTP_METHOD_GET) != 0)
+        return send_error(s, c, r, req, 405, "method_not_allowed",
+                          r == R_SCORE ? "this route answers POST only" : "this route answers GET only");
+    if (req->too_big)
+        return send_error(s, c, r, req, 413, "too_large", "the request body is over the limit");
     if (r == R_HEALTHZ)
         return send_json(s, c, r, req, 200, json_pack("{s:s}", "status", "ok"));
     have = request_scope(s, c, &presented);
@@ -343,15 +477,20 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         return get_tiers(s, c, req);
     if (r == R_TRANSITIONS)
         return get_transitions(s, c, req);
+    if (r == R_SCORE)
+        return post_score(s, c, req);
     return get_user(s, c, req, url + strlen(USERS_PREFIX));
 }
 
 static void finished(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode code)
 {
+    request *req = *con_cls;
     (void)cls;
     (void)c;
     (void)code;
-    tamis_free(*con_cls);
+    if (req)
+        tamis_free(req->body);
+    tamis_free(req);
     *con_cls = NULL;
 }
 
@@ -389,6 +528,7 @@ int tamis_server_start(tamis_store *store, const tamis_model_config *cfg, const 
     s = tamis_calloc(1, sizeof *s);
     s->store = store;
     s->cfg = cfg;
+    s->body_max = opts->body_max ? opts->body_max : BODY_MAX_DEFAULT;
     s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, answer, s,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
                                  threads, MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,

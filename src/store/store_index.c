@@ -133,6 +133,22 @@ int tamis_phone_index_add(tamis_txn *t, const char *e164, uint32_t uid, uint32_t
     return TAMIS_OK;
 }
 
+int tamis_phone_holders(tamis_txn *t, const char *e164, uint32_t *uids, size_t cap, size_t *n, tamis_error *err)
+{
+    MDB_val k = store_str_val(e164), v;
+    MDB_cursor *cur;
+    int rc;
+
+    *n = 0;
+    if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_PHONES], &cur)) != 0)
+        return store_lmdb_error(err, rc, "read phones");
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0 && *n < cap;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
+        memcpy(&uids[(*n)++], v.mv_data, 4);
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? TAMIS_OK : store_lmdb_error(err, rc, "read phones");
+}
+
 int tamis_phone_index_remove(tamis_txn *t, const char *e164, uint32_t uid, tamis_error *err)
 {
     MDB_val k = store_str_val(e164), v = {4, &uid};

@@ -15,6 +15,13 @@ OLD=$(tm "$D" apikey create --scope admin 2>/dev/null)
 tm "$D" apikey revoke "$(echo "$OLD" | cut -c5-12)" 2>/dev/null
 
 USER1=$(sed -n 2p "$T/g/contacts.csv" | cut -d, -f1)
+# a user with a valid phone, for POST /v1/score by phone number
+PHONE_USER=""; PHONE=""
+for u in $(tail -n +2 "$T/g/contacts.csv" | cut -d, -f1 | head -n 40); do
+    PHONE=$(tm "$D" show --format json "$u" | python3 -c 'import json,sys; p=json.load(sys.stdin)["contact"]["phone"]; print(p["e164"] if p else "")')
+    if [ -n "$PHONE" ]; then PHONE_USER=$u; break; fi
+done
+[ -n "$PHONE" ] || fail "no user with a phone in the sample"
 tm "$D" tiers --by country --format json > "$T/tiers.json"
 tm "$D" snapshot -q --as-of 2026-10-15
 tm "$D" snapshot -q --as-of 2026-11-01
@@ -26,13 +33,13 @@ for _ in $(seq 50); do grep -q "listening on" "$T/serve.err" && break; sleep 0.1
 port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$T/serve.err")
 [ -n "$port" ] || fail "serve did not start: $(cat "$T/serve.err")"
 
-python3 - "$port" "$READ" "$OLD" "$SRC/docs/openapi.yaml" "$USER1" "$T/tiers.json" "$T/trans.json" <<'PY' || fail "API checks"
+python3 - "$port" "$READ" "$OLD" "$SRC/docs/openapi.yaml" "$USER1" "$T/tiers.json" "$T/trans.json" "$PHONE_USER" "$PHONE" <<'PY' || fail "API checks"
 import http.client, json, re, sys
 port, key, revoked, spec, user = int(sys.argv[1]), sys.argv[2], sys.argv[3], open(sys.argv[4]).read(), sys.argv[5]
 
-def call(method, path, headers=None):
+def call(method, path, headers=None, body=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request(method, path, headers=headers or {})
+    c.request(method, path, body=body, headers=headers or {})
     r = c.getresponse()
     body = r.read()
     c.close()
@@ -46,10 +53,13 @@ def error(status, body, code):
 auth = {"Authorization": "Bearer " + key}
 # every path of the OpenAPI file answers (not 404 for a route that exists)
 paths = re.findall(r"^  (/[^:]*):$", spec, re.M)
-assert paths == ["/healthz", "/v1/users/{key}", "/v1/tiers", "/v1/transitions", "/metrics"], paths
+assert paths == ["/healthz", "/v1/users/{key}", "/v1/tiers", "/v1/transitions", "/v1/score", "/metrics"], paths
 for p in paths:
     q = "?from=2026-10-15&to=2026-11-01" if p == "/v1/transitions" else ""
-    s, _, b = call("GET", p.replace("{key}", user) + q, auth)
+    if p == "/v1/score":
+        s, _, b = call("POST", p, dict(auth, **{"Content-Type": "application/json"}), json.dumps([user]))
+    else:
+        s, _, b = call("GET", p.replace("{key}", user) + q, auth)
     assert s == 200, (p, s, b)
 
 s, t, b = call("GET", "/healthz")
@@ -95,6 +105,28 @@ s, _, b = call("GET", "/v1/transitions?from=2026-10-14&to=2026-11-01", auth)
 error(s, b, (404, "no_snapshot"))
 s, _, b = call("GET", "/v1/transitions?from=yesterday&to=2026-11-01", auth)
 error(s, b, (400, "bad_request"))
+
+# POST /v1/score: keys and phone numbers, JSON or one per line; unknown ones marked
+phone_user, phone = sys.argv[8], sys.argv[9]
+body = json.dumps([user, "nobody", phone])
+s, _, b = call("POST", "/v1/score", dict(auth, **{"Content-Type": "application/json"}), body)
+d = json.loads(b)
+assert s == 200 and d["unknown"] == 1 and [r["known"] for r in d["results"]] == [True, False, True], d
+assert d["results"][0]["matches"][0]["result"]["tier"] and d["results"][1]["matches"] == [], d
+assert phone_user in [m["user"] for m in d["results"][2]["matches"]], d["results"][2]
+s, _, b = call("POST", "/v1/score", dict(auth, **{"Content-Type": "text/csv"}), "user\r\n" + user + "  \r\nnobody")
+d = json.loads(b)
+assert s == 200 and [r["input"] for r in d["results"]] == [user, "nobody"] and d["unknown"] == 1, d
+s, _, b = call("POST", "/v1/score", dict(auth, **{"Content-Type": "application/json"}), '{"not": "a list"}')
+error(s, b, (400, "bad_request"))
+s, _, b = call("POST", "/v1/score", dict(auth, **{"Content-Type": "text/csv"}), "x" * (2 << 20))
+error(s, b, (413, "too_large"))
+s, _, b = call("POST", "/v1/score", dict(auth, **{"Content-Type": "application/json"}), json.dumps(["u"] * 10001))
+error(s, b, (413, "too_many"))
+s, _, b = call("GET", "/v1/score", auth)
+error(s, b, (405, "method_not_allowed"))
+s, _, b = call("POST", "/v1/score", {"Content-Type": "application/json"}, "[]")
+error(s, b, (401, "unauthorized"))
 
 s, t, b = call("GET", "/metrics", auth)
 text = b.decode()
