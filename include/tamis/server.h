@@ -32,6 +32,8 @@ typedef struct tamis_server_options {
     unsigned threads;          /* thread pool size; 0: one per CPU (at most 8) */
     unsigned timeout_s;        /* idle connection timeout; 0: 30 */
     size_t body_max;           /* request body limit, bytes; 0: 1 MiB (413 beyond) */
+    double rate_per_s;         /* requests a second per API key; 0: no limit (429 beyond) */
+    double burst;              /* requests a key may make at once; 0: 2 x rate (at least 1) */
 } tamis_server_options;
 
 /* Starts serving; *out is running on return. TAMIS_EUSAGE for a bad listen address,

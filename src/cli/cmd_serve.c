@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -14,12 +15,15 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: tamis [--data DIR] [--config FILE] serve [--listen ADDR:PORT] [--threads N]\n"
+            "                                              [--rate N] [--burst N]\n"
             "\n"
             "Serve the HTTP API (docs/openapi.yaml) until SIGINT or SIGTERM. Requests need an\n"
             "API key (tamis apikey create) as \"Authorization: Bearer KEY\", except /healthz.\n"
             "\n"
             "  --listen ADDR:PORT  IPv4 address and port (default 127.0.0.1:8080; port 0: any)\n"
             "  --threads N         request threads, 1-8 (default: one per CPU)\n"
+            "  --rate N            requests a second per API key (default: no limit; 429 beyond)\n"
+            "  --burst N           requests a key may make at once (default: 2 x rate)\n"
             "\n"
             "exit codes: 0 stopped by a signal, 1 failure, 2 usage, 5 store busy\n");
 }
@@ -28,6 +32,8 @@ int tamis_cmd_serve(const tamis_cli *cli, int argc, char **argv)
 {
     static const struct option longopts[] = {{"listen", required_argument, 0, 'l'},
                                               {"threads", required_argument, 0, 'T'},
+                                              {"rate", required_argument, 0, 'r'},
+                                              {"burst", required_argument, 0, 'b'},
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
     tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, false);
@@ -46,6 +52,18 @@ int tamis_cmd_serve(const tamis_cli *cli, int argc, char **argv)
             if (tamis_cli_parse_threads("serve", optarg, &opts.threads) != 0)
                 return TAMIS_EXIT_USAGE;
             break;
+        case 'r':
+        case 'b': {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !(v > 0) || v > 1e9) {
+                fprintf(stderr, "tamis serve: --%s wants a positive number, not '%s'\n", c == 'r' ? "rate" : "burst",
+                        optarg);
+                return TAMIS_EXIT_USAGE;
+            }
+            *(c == 'r' ? &opts.rate_per_s : &opts.burst) = v;
+            break;
+        }
         case 'h': usage(stdout); return TAMIS_EXIT_OK;
         default: usage(stderr); return TAMIS_EXIT_USAGE;
         }

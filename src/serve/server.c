@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,10 +46,21 @@ static const unsigned statuses[] = {200, 400, 401, 403, 404, 405, 413, 429, 500}
 static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
 #define N_BOUNDS (sizeof bounds / sizeof bounds[0])
 
+#define RATE_BUCKETS 1024 /* keys tracked at once; more share buckets (stricter, never looser) */
+
+typedef struct rate_bucket {
+    char id[9];
+    double tokens;
+    struct timespec last;
+} rate_bucket;
+
 struct tamis_server {
     tamis_store *store;
     const tamis_model_config *cfg;
     size_t body_max;
+    double rate, burst;            /* per key: tokens a second, bucket size; rate 0: no limit */
+    pthread_mutex_t rate_mu;
+    rate_bucket buckets[RATE_BUCKETS];
     struct MHD_Daemon *daemon;
     uint16_t port;
     atomic_ullong requests[R__COUNT][N_STATUSES + 1];
@@ -120,9 +132,39 @@ static enum MHD_Result send_error(tamis_server *s, struct MHD_Connection *c, rou
                      json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
 }
 
+/* Token bucket per key id: rate tokens a second, at most burst; a request takes one. */
+static bool rate_allows(tamis_server *s, const char *id)
+{
+    rate_bucket *b;
+    struct timespec now;
+    size_t h = 0;
+    bool ok;
+    if (s->rate <= 0)
+        return true;
+    for (const char *p = id; *p; p++)
+        h = h * 31 + (unsigned char)*p;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    pthread_mutex_lock(&s->rate_mu);
+    b = &s->buckets[h % RATE_BUCKETS];
+    if (strcmp(b->id, id) != 0) { /* a new key, or one sharing the slot: start full */
+        memcpy(b->id, id, sizeof b->id);
+        b->tokens = s->burst;
+        b->last = now;
+    }
+    b->tokens += ((double)(now.tv_sec - b->last.tv_sec) + (double)(now.tv_nsec - b->last.tv_nsec) / 1e9) * s->rate;
+    if (b->tokens > s->burst)
+        b->tokens = s->burst;
+    b->last = now;
+    ok = b->tokens >= 1.0;
+    if (ok)
+        b->tokens -= 1.0;
+    pthread_mutex_unlock(&s->rate_mu);
+    return ok;
+}
+
 /* The scope the request's key grants (NONE without one); *presented tells whether a
  * key was given at all. */
-static tamis_scope request_scope(tamis_server *s, struct MHD_Connection *c, bool *presented)
+static tamis_scope request_scope(tamis_server *s, struct MHD_Connection *c, bool *presented, tamis_apikey_info *info)
 {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
@@ -136,7 +178,7 @@ static tamis_scope request_scope(tamis_server *s, struct MHD_Connection *c, bool
     if (!key)
         return TAMIS_SCOPE_NONE;
     if (tamis_txn_begin(s->store, false, &t, &err) == 0) {
-        scope = tamis_apikey_check(t, key, strlen(key), NULL);
+        scope = tamis_apikey_check(t, key, strlen(key), info);
         tamis_txn_abort(t);
     }
     return scope;
@@ -427,6 +469,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     request *req = *con_cls;
     route r;
     tamis_scope need = TAMIS_SCOPE_READ, have;
+    tamis_apikey_info key_info;
     bool presented;
     (void)version;
     (void)upload_data;
@@ -465,12 +508,14 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         return send_error(s, c, r, req, 413, "too_large", "the request body is over the limit");
     if (r == R_HEALTHZ)
         return send_json(s, c, r, req, 200, json_pack("{s:s}", "status", "ok"));
-    have = request_scope(s, c, &presented);
+    have = request_scope(s, c, &presented, &key_info);
     if (have == TAMIS_SCOPE_NONE)
         return send_error(s, c, r, req, 401, "unauthorized",
                           presented ? "the API key is not valid" : "an API key is required (Authorization: Bearer KEY)");
     if (have < need)
         return send_error(s, c, r, req, 403, "forbidden", "the API key's scope does not allow this");
+    if (!rate_allows(s, key_info.id))
+        return send_error(s, c, r, req, 429, "rate_limited", "too many requests for this API key; retry shortly");
     if (r == R_METRICS)
         return get_metrics(s, c, req);
     if (r == R_TIERS)
@@ -529,12 +574,16 @@ int tamis_server_start(tamis_store *store, const tamis_model_config *cfg, const 
     s->store = store;
     s->cfg = cfg;
     s->body_max = opts->body_max ? opts->body_max : BODY_MAX_DEFAULT;
+    s->rate = opts->rate_per_s;
+    s->burst = opts->burst ? opts->burst : (opts->rate_per_s > 1 ? 2 * opts->rate_per_s : 1);
+    pthread_mutex_init(&s->rate_mu, NULL);
     s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, answer, s,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
                                  threads, MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
                                  MHD_OPTION_NOTIFY_COMPLETED, finished, s, MHD_OPTION_END);
     if (!s->daemon) {
+        pthread_mutex_destroy(&s->rate_mu);
         tamis_free(s);
         return tamis_error_set(err, TAMIS_EIO, "cannot listen on %s", opts->listen ? opts->listen : "127.0.0.1:8080");
     }
@@ -554,5 +603,6 @@ void tamis_server_stop(tamis_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->daemon);
+    pthread_mutex_destroy(&s->rate_mu);
     tamis_free(s);
 }

@@ -3,7 +3,8 @@
 # of docs/openapi.yaml exists and answers with its documented shape; keys are needed
 # (401 without, with a wrong or a revoked one), users and metrics are served, other
 # methods are 405, unknown routes 404; tiers and transitions match the CLI's JSON;
-# SIGTERM stops it with exit 0.
+# POST /v1/score by keys and phones; body limits; a per-key rate limit; SIGTERM stops
+# it with exit 0.
 source "$(dirname "$0")/lib.sh"
 D=$T/d
 "$TAMIS" gen --users 500 --events 5000 --days 30 --seed 3 -q -o "$T/g"
@@ -139,4 +140,27 @@ PY
 kill -TERM "$pid"
 wait "$pid" || fail "serve exited with $? on SIGTERM"
 grep -q "SIGTERM, stopping" "$T/serve.err" || fail "no stop message: $(cat "$T/serve.err")"
+
+# per-key rate limit: a burst of 2, then 429 for that key only
+OTHER=$(tm "$D" apikey create --scope read 2>/dev/null)
+"$TAMIS" --data "$D" serve --listen 127.0.0.1:0 --rate 0.2 --burst 2 2> "$T/serve2.err" &
+pid=$!
+for _ in $(seq 50); do grep -q "listening on" "$T/serve2.err" && break; sleep 0.1; done
+port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$T/serve2.err")
+python3 - "$port" "$READ" "$OTHER" <<'PY' || fail "rate limit"
+import http.client, json, sys
+port, key, other = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def status(k):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/v1/tiers", headers={"Authorization": "Bearer " + k})
+    r = c.getresponse(); body = r.read(); c.close()
+    return r.status, body
+got = [status(key)[0] for _ in range(3)]
+assert got == [200, 200, 429], got
+s, b = status(key)
+assert s == 429 and json.loads(b)["error"]["code"] == "rate_limited", b
+assert status(other)[0] == 200  # another key has its own budget
+PY
+kill -TERM "$pid"
+wait "$pid" || fail "serve exited with $? on SIGTERM"
 echo "ok"
