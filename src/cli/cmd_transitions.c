@@ -245,9 +245,7 @@ int tamis_cmd_transitions(const tamis_cli *cli, int argc, char **argv)
     if ((rc = tamis_txn_begin(store, false, &txn, &err)) == 0) {
         if (moved) {
             mv.txn = txn;
-            /* both dates must exist: the matrix walk says which is missing */
-            if ((rc = tamis_transitions_compute(txn, &names, d1, d2, TAMIS_BY_NONE, &matrix, &err)) == 0) {
-                tamis_transitions_free(&matrix);
+            if ((rc = tamis_transitions_check_days(txn, d1, d2, &err)) == 0) {
                 if (mv.format == TAMIS_OUT_CSV)
                     printf("user,from,to,from_score,to_score,country\n");
                 rc = tamis_snapshot_walk_pair(txn, d1, d2, visit_moved, &mv, &err);

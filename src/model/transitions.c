@@ -45,11 +45,30 @@ static int visit(void *vctx, uint32_t uid, const tamis_snapshot_user *a, const t
     return 0;
 }
 
+int tamis_transitions_check_days(tamis_txn *t, uint32_t day_from, uint32_t day_to, tamis_error *err)
+{
+    tamis_snapshot_info info;
+    uint32_t days[2] = {day_from, day_to};
+    for (int i = 0; i < 2; i++) {
+        int rc = tamis_snapshot_info_get(t, days[i], &info, err);
+        if (rc == TAMIS_ENOTFOUND) {
+            char date[32];
+            tamis_format_utc_date(days[i], date);
+            return tamis_error_set(err, TAMIS_ENOTFOUND, "no snapshot of %s (see tamis snapshots)", date);
+        }
+        if (rc)
+            return rc;
+    }
+    return TAMIS_OK;
+}
+
 int tamis_transitions_compute(tamis_txn *t, const tamis_platform_names *names, uint32_t day_from, uint32_t day_to,
                               tamis_tier_by by, tamis_transitions *out, tamis_error *err)
 {
     int rc;
     memset(out, 0, sizeof *out);
+    if ((rc = tamis_transitions_check_days(t, day_from, day_to, err)) != 0)
+        return rc;
     out->by = by;
     out->names = names;
     out->n_groups = by == TAMIS_BY_NONE ? 1 : by == TAMIS_BY_COUNTRY ? COUNTRY_GROUPS : 256;
@@ -57,15 +76,6 @@ int tamis_transitions_compute(tamis_txn *t, const tamis_platform_names *names, u
     rc = tamis_snapshot_walk_pair(t, day_from, day_to, visit, out, err);
     if (rc == TAMIS_ECORRUPT && !err->msg[0])
         tamis_error_set(err, TAMIS_ECORRUPT, "a snapshot holds an unknown tier");
-    if (rc == TAMIS_ENOTFOUND) {
-        tamis_snapshot_info info;
-        tamis_error ignored;
-        char date[32];
-        tamis_format_utc_date(tamis_snapshot_info_get(t, day_from, &info, &ignored) == TAMIS_ENOTFOUND ? day_from
-                                                                                                        : day_to,
-                              date);
-        tamis_error_set(err, TAMIS_ENOTFOUND, "no snapshot of %s (see tamis snapshots)", date);
-    }
     if (rc)
         tamis_transitions_free(out);
     return rc;

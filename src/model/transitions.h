@@ -33,6 +33,8 @@ typedef struct tamis_transitions {
     const tamis_platform_names *names; /* borrowed: platform group names */
 } tamis_transitions;
 
+/* TAMIS_ENOTFOUND, naming the missing date, unless both dates have a snapshot. */
+int tamis_transitions_check_days(tamis_txn *t, uint32_t day_from, uint32_t day_to, tamis_error *err) TAMIS_WUR;
 /* TAMIS_ENOTFOUND (naming the missing date) when a date has no snapshot. */
 int tamis_transitions_compute(tamis_txn *t, const tamis_platform_names *names, uint32_t day_from, uint32_t day_to,
                               tamis_tier_by by, tamis_transitions *out, tamis_error *err) TAMIS_WUR;
