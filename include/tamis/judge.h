@@ -20,7 +20,10 @@ typedef struct tamis_judged {
     uint32_t uid;
     uint8_t tier, trend, score;
     uint32_t measure;            /* the measure hook's value; 0 without a hook */
-    const void *record;          /* encoded score record, valid during the call */
+    int32_t days_since_seen, days_since_purchase; /* TAMIS_NULL_I32 when null */
+    uint8_t n_usable_platforms;
+    const void *record;          /* encoded score record, valid during the call; NULL
+                                    (len 0) when the options asked for no records */
     size_t record_len;
 } tamis_judged;
 
@@ -34,6 +37,7 @@ typedef struct tamis_judge_options {
     int64_t as_of_ms;
     unsigned threads;            /* 0: one per CPU, at most 8 */
     bool skip_unborn;            /* leave out placeholder users first seen at or after Tc */
+    bool no_records;             /* the callback reads no record: none is encoded */
     tamis_measure_fn measure;    /* may be NULL */
     const void *measure_ctx;
     tamis_progress *progress;    /* may be NULL; counts users */

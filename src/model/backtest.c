@@ -15,7 +15,6 @@
 #include "tamis/features.h"
 #include "tamis/judge.h"
 #include "tamis/kinds.h"
-#include "tamis/record.h"
 #include "tamis/score.h"
 
 #define SIGNALS 2048
@@ -97,25 +96,21 @@ typedef struct collect_ctx {
 static int collect(void *vctx, const tamis_judged *j, tamis_error *err)
 {
     collect_ctx *x = vctx;
-    tamis_result r;
-    tamis_features f;
     row *w;
-    int rc = tamis_record_decode(j->record, j->record_len, &r, &f, err);
-    if (rc)
-        return rc;
+    (void)err;
     x->rows = tamis_grow_large(x->rows, sizeof *x->rows, &x->cap, x->n + 1);
     w = &x->rows[x->n++];
     w->tier = j->tier;
     w->positive = j->measure != 0;
     w->signal[TAMIS_PRED_SCORE] = j->score;
-    w->signal[TAMIS_PRED_SEEN_7D] = f.days_since_seen != TAMIS_NULL_I32 && f.days_since_seen <= 6;
-    w->signal[TAMIS_PRED_ON_CHANNEL] = f.n_usable_platforms > 0;
+    w->signal[TAMIS_PRED_SEEN_7D] = j->days_since_seen != TAMIS_NULL_I32 && j->days_since_seen <= 6;
+    w->signal[TAMIS_PRED_ON_CHANNEL] = j->n_usable_platforms > 0;
     w->signal[TAMIS_PRED_PURCHASE] =
-        f.days_since_purchase == TAMIS_NULL_I32
+        j->days_since_purchase == TAMIS_NULL_I32
             ? 0
-            : (uint16_t)(SIGNALS - 1 - (f.days_since_purchase < 0 ? 0
-                                        : f.days_since_purchase > SIGNALS - 2 ? SIGNALS - 2
-                                                                              : f.days_since_purchase));
+            : (uint16_t)(SIGNALS - 1 - (j->days_since_purchase < 0 ? 0
+                                        : j->days_since_purchase > SIGNALS - 2 ? SIGNALS - 2
+                                                                               : j->days_since_purchase));
     return 0;
 }
 
@@ -187,6 +182,7 @@ int tamis_backtest_run(tamis_store *store, const tamis_model_config *cfg, const 
     jo.as_of_ms = opts->as_of_ms;
     jo.threads = opts->threads;
     jo.skip_unborn = true;
+    jo.no_records = true; /* the summary carries what the predictors read */
     jo.measure = measure;
     jo.measure_ctx = &def;
     jo.progress = opts->progress;

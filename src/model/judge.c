@@ -17,7 +17,16 @@ static int hand_over(void *vctx, const score_chunk *chunk, tamis_error *err)
     uint32_t start = 0;
     for (size_t i = 0; i < chunk->n; i++) {
         const score_chunk_user *u = &chunk->users[i];
-        tamis_judged j = {u->uid, u->tier, u->trend, u->score, u->measure, chunk->bytes + start, u->end - start};
+        tamis_judged j = {u->uid,
+                          u->tier,
+                          u->trend,
+                          u->score,
+                          u->measure,
+                          u->days_since_seen,
+                          u->days_since_purchase,
+                          u->n_usable_platforms,
+                          u->end > start ? chunk->bytes + start : NULL,
+                          u->end - start};
         int rc = x->fn(x->ctx, &j, err);
         if (rc)
             return rc;
@@ -40,6 +49,7 @@ int tamis_judge_all(tamis_store *store, const tamis_model_config *cfg, const tam
         return rc;
     score_shared_init(&sh, &names, store, cfg, opts->as_of_ms, opts->threads);
     sh.skip_unborn = opts->skip_unborn;
+    sh.no_records = opts->no_records;
     sh.measure = opts->measure;
     sh.measure_ctx = opts->measure_ctx;
     devices = tamis_device_facts_new();

@@ -234,6 +234,9 @@ static void summarize(const worker *w, uint32_t uid, uint32_t end, score_chunk_u
     u->score = w->result.score;
     memcpy(u->sub, w->result.sub, sizeof u->sub);
     memcpy(u->country, w->contact.country, sizeof u->country);
+    u->days_since_seen = f->days_since_seen;
+    u->days_since_purchase = f->days_since_purchase;
+    u->n_usable_platforms = f->n_usable_platforms;
     u->n_platforms = f->n_platforms;
     for (uint8_t i = 0; i < f->n_platforms; i++)
         u->platforms[i] = f->platforms[i].platform;

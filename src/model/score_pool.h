@@ -64,6 +64,8 @@ typedef struct score_chunk_user {
     uint8_t n_platforms;
     uint8_t platforms[TAMIS_FEATURE_PLATFORMS];
     uint32_t measure;                    /* the measure hook's value, or 0 */
+    int32_t days_since_seen, days_since_purchase; /* TAMIS_NULL_I32 when null */
+    uint8_t n_usable_platforms;
 } score_chunk_user;
 
 typedef struct score_chunk {
