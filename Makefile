@@ -50,9 +50,10 @@ run: build
 	          $$(./build/tamis --data $(DATA) export --columns user,tier --tier unreachable 2>/dev/null | sed -n 2p | cut -d, -f1); do \
 	  echo; echo "== tamis show $$u"; ./build/tamis --data $(DATA) show $$u | sed -n '1,/^features/p' | grep -v '^features'; \
 	done
-	@echo; echo "== the HTTP API on this sample:"; \
-	echo "   KEY=\$$(./build/tamis --data $(DATA) apikey create --scope read)"; \
-	echo "   ./build/tamis --data $(DATA) serve &"; \
+	@echo; echo "== the dashboard and the HTTP API on this sample (its clock stops at 2026-11-01):"; \
+	echo "   KEY=\$$(./build/tamis --data $(DATA) apikey create --scope read); echo \$$KEY"; \
+	echo "   ./build/tamis --data $(DATA) serve --as-of 2026-11-01T00:00:00Z &"; \
+	echo "   then open http://127.0.0.1:8080/ and log in with the key, or:"; \
 	echo "   curl -H \"Authorization: Bearer \$$KEY\" http://127.0.0.1:8080/v1/users/u0000001"
 
 test-unit: build
@@ -74,6 +75,7 @@ bench: build
 	bash bench/ingest.sh
 	bash bench/score.sh
 	bash bench/review.sh
+	bash bench/serve.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

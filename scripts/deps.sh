@@ -10,7 +10,7 @@ PACKAGES=(
   libjansson-dev libinih-dev libroaring-dev libcmocka-dev libssl-dev libmicrohttpd-dev
   libphonenumber-dev libicu-dev libprotobuf-dev libboost-dev
   tzdata time gzip
-  nodejs
+  nodejs chromium wrk curl python3 python3-yaml
 )
 
 missing=()

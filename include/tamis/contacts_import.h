@@ -32,6 +32,12 @@ typedef struct tamis_import_options {
     uint64_t max_errors;         /* stop with TAMIS_ELIMIT once rejected > this */
     bool progress;
     FILE *messages;              /* echoes of warnings/rejects (stderr); NULL: silent */
+    const void *data;            /* non-NULL: read data_len bytes here; path names them */
+    size_t data_len;
+    /* Called per rejected row and per warning (line, reason), besides the files. */
+    void (*on_reject)(void *ctx, uint64_t line, const char *reason);
+    void (*on_warning)(void *ctx, uint64_t line, const char *message);
+    void *hook_ctx;
 } tamis_import_options;
 
 typedef struct tamis_import_summary {

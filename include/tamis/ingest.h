@@ -70,4 +70,44 @@ void tamis_ingest_free(tamis_ingest *ing);
 int tamis_ingest_file(tamis_ingest *ing, const char *path, tamis_ingest_summary *sum,
                       tamis_error *err) TAMIS_WUR;
 
+/* Called once per rejected record of a buffer, with its line and the reason. */
+typedef void (*tamis_ingest_reject_fn)(void *ctx, uint64_t line, const char *reason);
+
+typedef struct tamis_ingest_buffer_options {
+    tamis_format format;          /* as tamis_ingest_options.format */
+    tamis_ingest_reject_fn on_reject; /* may be NULL */
+    void *ctx;
+    bool ids_from_bytes;          /* an event without an id gets one: a hash of its
+                                     record's bytes, so that sending the same records
+                                     again is idempotent too */
+} tamis_ingest_buffer_options;
+
+/* Ingests len bytes at data as one file named name (no ledger: event ids dedupe), and
+ * commits (durably) before returning TAMIS_OK. Rejects go to the rejects file under
+ * name and to on_reject. Returns as tamis_ingest_file. */
+int tamis_ingest_buffer(tamis_ingest *ing, const char *name, const void *data, size_t len,
+                        const tamis_ingest_buffer_options *bopts, tamis_ingest_summary *sum,
+                        tamis_error *err) TAMIS_WUR;
+
+/* One buffer of a group (tamis_ingest_buffers): input, then its own outcome. */
+typedef struct tamis_ingest_part {
+    const char *name;
+    const void *data;
+    size_t len;
+    tamis_ingest_buffer_options opts;
+    tamis_ingest_summary sum;      /* out */
+    int rc;                        /* out: TAMIS_OK, TAMIS_EINPUT (its CSV header is
+                                      unusable: nothing of it was read), or the group's
+                                      fatal error */
+    tamis_error err;               /* out */
+} tamis_ingest_part;
+
+#define TAMIS_INGEST_MAX_PARTS 4096
+
+/* Ingests several buffers in one transaction with one commit (group commit: the
+ * commit's cost is shared), each counted on its own as if ingested alone after the
+ * ones before it. Returns TAMIS_OK once committed; on a fatal error nothing of any
+ * part is applied and every part's rc is that error. */
+int tamis_ingest_buffers(tamis_ingest *ing, tamis_ingest_part *parts, size_t n, tamis_error *err) TAMIS_WUR;
+
 #endif

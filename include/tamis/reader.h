@@ -1,6 +1,6 @@
 /* reader.h — bytes of a file (or stdin) to records (src/event/reader.c).
  *
- * The reader opens a path or "-", recognises zstd and gzip by their magic bytes and
+ * The reader opens a path, "-" or a buffer in memory, recognises zstd and gzip by their magic bytes and
  * decompresses on the fly, and splits the stream into records: one per line, except
  * that in CSV mode a line whose double quotes are unbalanced continues on the next
  * physical line (a quoted field with a newline in it). It tracks physical line numbers
@@ -27,6 +27,10 @@ typedef struct tamis_reader tamis_reader;
 /* Opens path ("-" for stdin). TAMIS_ENOTFOUND / TAMIS_EIO when it cannot be opened.
  * The reader is owned by the caller; close it with tamis_reader_close(). */
 int tamis_reader_open(const char *path, tamis_reader **out, tamis_error *err) TAMIS_WUR;
+/* Reads len bytes at data (borrowed: they must outlive the reader); name labels its
+ * errors. Its file size reads as 0 (no ledger applies to it). */
+int tamis_reader_open_memory(const char *name, const void *data, size_t len, tamis_reader **out,
+                             tamis_error *err) TAMIS_WUR;
 void tamis_reader_close(tamis_reader *r);
 
 /* CSV mode joins physical lines while double quotes are unbalanced. Off by default. */

@@ -130,6 +130,10 @@ int tamis_users_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_e
 /* The same over the key index, in key order, without decoding contact records: the
  * cheap way to read every (key, uid) pair. */
 int tamis_user_keys_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_error *err) TAMIS_WUR;
+/* The same from the first key >= from (from_len bytes) on, in key order: a prefix
+ * search starts at the prefix and stops (fn returns non-zero) at the first key without it. */
+int tamis_user_keys_from(tamis_txn *t, const char *from, size_t from_len, tamis_user_visit_fn fn, void *ctx,
+                         tamis_error *err) TAMIS_WUR;
 
 /* ---- platforms and identities --------------------------------------------------- */
 

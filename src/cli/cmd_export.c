@@ -50,24 +50,7 @@ static int write_row(const void *vctx, tamis_results_reader *rd, FILE *out, uint
     const export_ctx *x = vctx;
     if (x->tier_filter && !x->tiers[rd->result.tier])
         return 0;
-    if (x->format == TAMIS_OUT_NDJSON)
-        fputc('{', out);
-    for (size_t i = 0; i < x->n_cols; i++) {
-        tamis_value v;
-        tamis_column_value(x->cols[i], &rd->row, &v);
-        if (x->format == TAMIS_OUT_NDJSON) {
-            if (i)
-                fputc(',', out);
-            tamis_render_json_string(out, tamis_column_name(x->cols[i]));
-            fputc(':', out);
-            tamis_render_json(out, &v, &rd->row);
-        } else {
-            if (i)
-                fputc(',', out);
-            tamis_render_csv(out, &v, &rd->row);
-        }
-    }
-    fputs(x->format == TAMIS_OUT_NDJSON ? "}\n" : "\n", out);
+    tamis_render_export_line(out, x->format == TAMIS_OUT_NDJSON, x->cols, x->n_cols, &rd->row);
     (*rows)++;
     return ferror(out) ? TAMIS_EIO : 0;
 }
@@ -137,10 +120,7 @@ static int export(const tamis_cli *cli, export_ctx *x, const char *path)
     }
     if (rc == 0) {
         if (x->format == TAMIS_OUT_CSV)
-            for (size_t i = 0; i < x->n_cols; i++)
-                fprintf(x->out, i ? ",%s" : "%s", tamis_column_name(x->cols[i]));
-        if (x->format == TAMIS_OUT_CSV)
-            fputc('\n', x->out);
+            tamis_render_export_header(x->out, x->cols, x->n_cols);
         rc = tamis_results_render(store, cfg, tamis_cpu_count(MAX_THREADS), write_row, x, x->out, &x->rows, &err);
     }
     if (path && x->out) {

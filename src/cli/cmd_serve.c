@@ -15,15 +15,27 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: tamis [--data DIR] [--config FILE] serve [--listen ADDR:PORT] [--threads N]\n"
-            "                                              [--rate N] [--burst N]\n"
+            "         [--rate N] [--burst N] [--rescore-delay S | --no-rescore]\n"
+            "         [--snapshot-zone ZONE] [--as-of T] [--score-threads N] [--default-country CC]\n"
             "\n"
-            "Serve the HTTP API (docs/openapi.yaml) until SIGINT or SIGTERM. Requests need an\n"
-            "API key (tamis apikey create) as \"Authorization: Bearer KEY\", except /healthz.\n"
+            "Serve the HTTP API and the dashboard (docs/openapi.yaml, docs/DASHBOARD.md) until\n"
+            "SIGINT or SIGTERM. Requests need an API key (tamis apikey create) as\n"
+            "\"Authorization: Bearer KEY\", except /healthz and the dashboard's page. Posted\n"
+            "events and contacts are committed before they are acknowledged; changed users\n"
+            "are rescored in the background; the daily snapshot is taken at midnight.\n"
             "\n"
-            "  --listen ADDR:PORT  IPv4 address and port (default 127.0.0.1:8080; port 0: any)\n"
-            "  --threads N         request threads, 1-8 (default: one per CPU)\n"
-            "  --rate N            requests a second per API key (default: no limit; 429 beyond)\n"
-            "  --burst N           requests a key may make at once (default: 2 x rate)\n"
+            "  --listen ADDR:PORT    IPv4 address and port (default 127.0.0.1:8080; port 0: any)\n"
+            "  --threads N           request threads, 1-8 (default: one per CPU)\n"
+            "  --rate N              requests a second per API key (default: no limit; 429)\n"
+            "  --burst N             requests a key may make at once (default: 2 x rate)\n"
+            "  --rescore-delay S     rescore changed users within S seconds (default 2)\n"
+            "  --no-rescore          never rescore or snapshot (run tamis score yourself)\n"
+            "  --snapshot-zone ZONE  take the daily snapshot at midnight there (default UTC;\n"
+            "                        'none': no snapshots)\n"
+            "  --as-of T             score as of T, not the clock (replaying a past sample;\n"
+            "                        no hourly rescoring, no snapshots)\n"
+            "  --score-threads N     threads of a rescoring run (default: one per CPU)\n"
+            "  --default-country CC  country of posted contacts' phones without one\n"
             "\n"
             "exit codes: 0 stopped by a signal, 1 failure, 2 usage, 5 store busy\n");
 }
@@ -34,6 +46,12 @@ int tamis_cmd_serve(const tamis_cli *cli, int argc, char **argv)
                                               {"threads", required_argument, 0, 'T'},
                                               {"rate", required_argument, 0, 'r'},
                                               {"burst", required_argument, 0, 'b'},
+                                              {"rescore-delay", required_argument, 0, 'd'},
+                                              {"no-rescore", no_argument, 0, 'n'},
+                                              {"snapshot-zone", required_argument, 0, 'z'},
+                                              {"as-of", required_argument, 0, 'a'},
+                                              {"score-threads", required_argument, 0, 'S'},
+                                              {"default-country", required_argument, 0, 'C'},
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
     tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, false);
@@ -64,6 +82,30 @@ int tamis_cmd_serve(const tamis_cli *cli, int argc, char **argv)
             *(c == 'r' ? &opts.rate_per_s : &opts.burst) = v;
             break;
         }
+        case 'd': {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !(v > 0) || v > 86400) {
+                fprintf(stderr, "tamis serve: --rescore-delay wants seconds (0 < S <= 86400), not '%s'\n", optarg);
+                return TAMIS_EXIT_USAGE;
+            }
+            opts.rescore_delay_s = v;
+            break;
+        }
+        case 'n': opts.rescore_delay_s = -1; break;
+        case 'z': opts.snapshot_zone = strcmp(optarg, "none") == 0 ? "" : optarg; break;
+        case 'a': {
+            long long ms;
+            if (tamis_cli_parse_time("serve", "--as-of", optarg, &ms) != 0)
+                return TAMIS_EXIT_USAGE;
+            opts.as_of_ms = ms;
+            break;
+        }
+        case 'S':
+            if (tamis_cli_parse_threads("serve", optarg, &opts.score_threads) != 0)
+                return TAMIS_EXIT_USAGE;
+            break;
+        case 'C': opts.default_country = optarg; break;
         case 'h': usage(stdout); return TAMIS_EXIT_OK;
         default: usage(stderr); return TAMIS_EXIT_USAGE;
         }

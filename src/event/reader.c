@@ -26,6 +26,8 @@
 struct tamis_reader {
     int fd;
     bool own_fd;
+    const uint8_t *mem;   /* memory source (tamis_reader_open_memory), else NULL */
+    size_t mem_len, mem_pos;
     char *path;
     tamis_compression comp;
     bool csv;
@@ -55,6 +57,16 @@ static int read_more(tamis_reader *r, tamis_error *err)
     ssize_t n;
     if (r->in_pos < r->in_len || r->in_eof)
         return TAMIS_OK;
+    if (r->mem) {
+        size_t take = r->mem_len - r->mem_pos < READ_CHUNK ? r->mem_len - r->mem_pos : READ_CHUNK;
+        memcpy(r->in, r->mem + r->mem_pos, take);
+        r->mem_pos += take;
+        r->in_pos = 0;
+        r->in_len = take;
+        r->bytes_in += take;
+        r->in_eof = take == 0;
+        return TAMIS_OK;
+    }
     do {
         n = read(r->fd, r->in, READ_CHUNK);
     } while (n < 0 && errno == EINTR);
@@ -115,6 +127,27 @@ fail:
     tamis_reader_close(r);
     *out = NULL;
     return rc;
+}
+
+int tamis_reader_open_memory(const char *name, const void *data, size_t len, tamis_reader **out,
+                             tamis_error *err)
+{
+    tamis_reader *r = tamis_calloc(1, sizeof *r);
+    int rc;
+    r->path = tamis_strdup(name);
+    r->fd = -1;
+    r->mem = len ? data : (const uint8_t *)"";
+    r->mem_len = len;
+    r->in = tamis_malloc(READ_CHUNK);
+    r->buf = tamis_malloc(BUF_BYTES);
+    if ((rc = read_more(r, err)) != 0) {
+        tamis_reader_close(r);
+        *out = NULL;
+        return rc;
+    }
+    detect_compression(r);
+    *out = r;
+    return TAMIS_OK;
 }
 
 void tamis_reader_close(tamis_reader *r)

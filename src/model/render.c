@@ -247,3 +247,45 @@ json_t *tamis_render_row_object(const tamis_export_row *row)
     }
     return o;
 }
+
+void tamis_render_export_line(FILE *out, bool ndjson, const size_t *cols, size_t n, const tamis_export_row *row)
+{
+    if (ndjson)
+        fputc('{', out);
+    for (size_t i = 0; i < n; i++) {
+        tamis_value v;
+        tamis_column_value(cols[i], row, &v);
+        if (i)
+            fputc(',', out);
+        if (ndjson) {
+            tamis_render_json_string(out, tamis_column_name(cols[i]));
+            fputc(':', out);
+            tamis_render_json(out, &v, row);
+        } else {
+            tamis_render_csv(out, &v, row);
+        }
+    }
+    fputs(ndjson ? "}\n" : "\n", out);
+}
+
+void tamis_render_export_header(FILE *out, const size_t *cols, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, i ? ",%s" : "%s", tamis_column_name(cols[i]));
+    fputc('\n', out);
+}
+
+void tamis_render_row_json(FILE *out, const tamis_export_row *row)
+{
+    fputc('{', out);
+    for (size_t c = 0; c < tamis_column_count(); c++) {
+        tamis_value v;
+        tamis_column_value(c, row, &v);
+        if (c)
+            fputc(',', out);
+        tamis_render_json_string(out, tamis_column_name(c));
+        fputc(':', out);
+        tamis_render_json(out, &v, row);
+    }
+    fputc('}', out);
+}

@@ -5,6 +5,8 @@
 #define TAMIS_MODEL_RENDER_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "tamis/columns.h"
@@ -22,5 +24,13 @@ void tamis_render_json_string(FILE *out, const char *s);
 json_t *tamis_render_jansson(const tamis_value *v, const tamis_export_row *row);
 /* Every column of row as one JSON object (new reference). */
 json_t *tamis_render_row_object(const tamis_export_row *row);
+
+/* One export line: the columns cols[0..n) of row as a CSV line, or as an NDJSON
+ * object. The CSV header line is tamis_render_export_header. */
+void tamis_render_export_line(FILE *out, bool ndjson, const size_t *cols, size_t n, const tamis_export_row *row);
+void tamis_render_export_header(FILE *out, const size_t *cols, size_t n);
+/* Every column of row as one JSON object's text (no newline): the text form of
+ * tamis_render_row_object, without building a jansson tree. */
+void tamis_render_row_json(FILE *out, const tamis_export_row *row);
 
 #endif

@@ -23,6 +23,12 @@ void tamis_results_reader_init(tamis_results_reader *rd, tamis_store *store, tam
     tamis_contact_init(&rd->contact);
 }
 
+void tamis_results_reader_bind(tamis_results_reader *rd, tamis_txn *txn)
+{
+    rd->txn = txn;
+    tamis_score_platform_names(rd->store, &rd->names);
+}
+
 void tamis_results_reader_free(tamis_results_reader *rd)
 {
     tamis_zone_cache_free(rd->zones);

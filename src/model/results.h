@@ -29,6 +29,9 @@ typedef int (*tamis_result_visit_fn)(void *ctx, tamis_results_reader *rd);
 void tamis_results_reader_init(tamis_results_reader *rd, tamis_store *store, tamis_txn *txn,
                                const tamis_model_config *cfg);
 void tamis_results_reader_free(tamis_results_reader *rd);
+/* Points a reader at another transaction of the same store (a long-lived reader kept
+ * across requests: its zone cache survives), refreshing the platform names. */
+void tamis_results_reader_bind(tamis_results_reader *rd, tamis_txn *txn);
 /* Every stored result in uid order. */
 int tamis_results_foreach(tamis_results_reader *rd, tamis_result_visit_fn fn, void *ctx, tamis_error *err);
 /* One user's result: TAMIS_ENOTFOUND when it has no score yet. */

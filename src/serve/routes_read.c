@@ -18,16 +18,19 @@
 #include "tamis/score_run.h"
 #include "tamis/snapshot_store.h"
 
-#define SCORE_MAX_INPUTS 10000 /* keys or phones per POST /v1/score */
+#define SCORE_MAX_INPUTS 100000 /* keys or phones per POST /v1/score (the body limit binds first) */
 #define PHONE_HOLDERS_MAX 16
 
 enum MHD_Result srv_get_user(tamis_server *s, struct MHD_Connection *c, srv_request *req, const char *key)
 {
-    tamis_results_reader rd;
+    tamis_results_reader *rd;
     tamis_txn *t;
     tamis_error err = {0};
     uint32_t uid;
-    json_t *doc;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out;
+    enum MHD_Result ok;
     int rc;
 
     if ((rc = tamis_txn_begin(s->store, false, &t, &err)) != 0)
@@ -41,20 +44,30 @@ enum MHD_Result srv_get_user(tamis_server *s, struct MHD_Connection *c, srv_requ
         tamis_txn_abort(t);
         return srv_send_error(s, c, req, 500, "store", err.msg);
     }
-    tamis_results_reader_init(&rd, s->store, t, s->cfg);
-    rc = tamis_results_get(&rd, uid, &err);
-    doc = json_pack("{s:s}", "user", key);
-    if (rc == 0)
-        json_object_set_new(doc, "result", tamis_render_row_object(&rd.row));
-    else if (rc == TAMIS_ENOTFOUND)
-        json_object_set_new(doc, "result", json_null()); /* not scored yet */
-    tamis_results_reader_free(&rd);
-    tamis_txn_abort(t);
+    /* The hot route: a reader kept by this thread, the answer written as text. */
+    rd = srv_thread_reader(s, t);
+    rc = tamis_results_get(rd, uid, &err);
     if (rc && rc != TAMIS_ENOTFOUND) {
-        json_decref(doc);
+        tamis_txn_abort(t);
         return srv_send_error(s, c, req, 500, "store", err.msg);
     }
-    return srv_send_json(s, c, req, 200, doc);
+    if (!(out = open_memstream(&text, &len))) {
+        tamis_txn_abort(t);
+        return srv_send_error(s, c, req, 500, "internal", "out of memory");
+    }
+    fputs("{\"user\":", out);
+    tamis_render_json_string(out, key);
+    fputs(",\"result\":", out);
+    if (rc == TAMIS_OK)
+        tamis_render_row_json(out, &rd->row);
+    else
+        fputs("null", out); /* not scored yet */
+    fputc('}', out);
+    fclose(out);
+    tamis_txn_abort(t);
+    ok = srv_send_text(s, c, req, 200, "application/json", text, len);
+    free(text); /* open_memstream's buffer, from libc */
+    return ok;
 }
 
 enum MHD_Result srv_get_tiers(tamis_server *s, struct MHD_Connection *c, srv_request *req, const char *rest)
@@ -199,48 +212,285 @@ static json_t *score_one(tamis_txn *t, tamis_results_reader *rd, const char *inp
     return matches;
 }
 
+/* POST /v1/score answers as a stream: small lists and large ones alike are rendered a
+ * slice of inputs at a time from one read snapshot, so memory stays flat. */
+#define SCORE_SLICE_INPUTS 64
+
+typedef struct score_stream {
+    tamis_server *s;
+    tamis_txn *txn;
+    tamis_results_reader rd;
+    json_t *inputs;
+    size_t next;
+    uint64_t unknown;
+    bool closed;                /* the closing "],"unknown":N}" is rendered */
+    char *buf;
+    size_t len, pos;
+} score_stream;
+
+static int score_refill(score_stream *x)
+{
+    FILE *out;
+    tamis_error err = {0};
+    size_t n = json_array_size(x->inputs);
+    free(x->buf); /* open_memstream's buffer, from libc */
+    x->buf = NULL;
+    x->len = x->pos = 0;
+    if (!(out = open_memstream(&x->buf, &x->len)))
+        return TAMIS_EINTERNAL;
+    if (x->next == 0)
+        fputs("{\"results\":[", out);
+    for (size_t k = 0; k < SCORE_SLICE_INPUTS && x->next < n; k++, x->next++) {
+        json_t *v = json_array_get(x->inputs, x->next), *m, *entry;
+        char *text;
+        if (!(m = score_one(x->txn, &x->rd, json_string_value(v), json_string_length(v), &err))) {
+            fclose(out);
+            return err.code ? err.code : TAMIS_EINTERNAL;
+        }
+        x->unknown += json_array_size(m) == 0;
+        entry = json_pack("{s:O,s:b,s:o}", "input", v, "known", json_array_size(m) > 0, "matches", m);
+        text = json_dumps(entry, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(entry);
+        if (x->next)
+            fputc(',', out);
+        fputs(text ? text : "null", out);
+        free(text); /* jansson's allocator */
+    }
+    if (x->next == n) {
+        fprintf(out, "],\"unknown\":%llu}", (unsigned long long)x->unknown);
+        x->closed = true;
+    }
+    return fclose(out) == 0 ? TAMIS_OK : TAMIS_EIO;
+}
+
+static ssize_t score_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    score_stream *x = cls;
+    (void)pos;
+    while (x->pos == x->len) {
+        if (x->closed)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (score_refill(x) != TAMIS_OK)
+            return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut answer */
+    }
+    if (max > x->len - x->pos)
+        max = x->len - x->pos;
+    memcpy(buf, x->buf + x->pos, max);
+    x->pos += max;
+    return (ssize_t)max;
+}
+
+static void score_free(void *cls)
+{
+    score_stream *x = cls;
+    tamis_results_reader_free(&x->rd);
+    tamis_txn_abort(x->txn);
+    srv_long_reader_end(x->s);
+    json_decref(x->inputs);
+    free(x->buf); /* open_memstream's buffer */
+    tamis_free(x);
+}
+
 enum MHD_Result srv_post_score(tamis_server *s, struct MHD_Connection *c, srv_request *req, const char *rest)
 {
-    json_t *inputs = score_inputs(c, req), *results, *v;
-    tamis_results_reader rd;
-    tamis_txn *t;
+    json_t *inputs = score_inputs(c, req);
+    struct MHD_Response *resp;
+    score_stream *x;
     tamis_error err = {0};
-    uint64_t unknown = 0;
-    size_t i;
     int rc;
 
     if (!inputs)
         return srv_send_error(s, c, req, 400, "bad_request",
-                          "send a JSON array of user keys or +phone numbers, or text with one per line");
+                              "send a JSON array of user keys or +phone numbers, or text with one per line");
     if (json_array_size(inputs) > SCORE_MAX_INPUTS) {
         json_decref(inputs);
-        return srv_send_error(s, c, req, 413, "too_many", "at most 10000 keys or phones per request");
+        return srv_send_error(s, c, req, 413, "too_many", "at most 100000 keys or phones per request");
     }
-    if ((rc = tamis_txn_begin(s->store, false, &t, &err)) != 0) {
+    if (!srv_long_reader_begin(s)) {
         json_decref(inputs);
+        return srv_send_error(s, c, req, 503, "erasing", "an erasure is in progress; retry in a few seconds");
+    }
+    x = tamis_calloc(1, sizeof *x);
+    x->s = s;
+    x->inputs = inputs;
+    if ((rc = tamis_txn_begin(s->store, false, &x->txn, &err)) != 0) {
+        srv_long_reader_end(s);
+        json_decref(inputs);
+        tamis_free(x);
         return srv_send_error(s, c, req, 500, "store", err.msg);
     }
-    tamis_results_reader_init(&rd, s->store, t, s->cfg);
-    results = json_array();
-    json_array_foreach(inputs, i, v)
-    {
-        json_t *m = score_one(t, &rd, json_string_value(v), json_string_length(v), &err);
-        if (!m) {
-            rc = err.code ? err.code : TAMIS_EINTERNAL;
-            break;
-        }
-        unknown += json_array_size(m) == 0;
-        json_array_append_new(results, json_pack("{s:O,s:b,s:o}", "input", v, "known", json_array_size(m) > 0,
-                                                 "matches", m));
+    tamis_results_reader_init(&x->rd, s->store, x->txn, s->cfg);
+    /* The first slice now: a store error still gets a proper error answer. */
+    if ((rc = score_refill(x)) != TAMIS_OK) {
+        score_free(x);
+        return srv_send_error(s, c, req, 500, "store", "cannot read the results");
     }
-    tamis_results_reader_free(&rd);
-    tamis_txn_abort(t);
-    json_decref(inputs);
-    if (rc) {
-        json_decref(results);
-        return srv_send_error(s, c, req, 500, "store", err.msg);
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, score_read, x, score_free);
+    if (!resp) {
+        score_free(x);
+        return srv_send_error(s, c, req, 500, "internal", "cannot start the answer");
     }
-    return srv_send_json(s, c, req, 200,
-                     json_pack("{s:o,s:I}", "results", results, "unknown", (json_int_t)unknown));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    return srv_send_response(s, c, req, 200, resp);
 }
 
+/* ------------------------------------------------------------------------------------
+ * GET /v1/export: streamed, users in uid order, rendered a slice at a time
+ * ------------------------------------------------------------------------------------ */
+
+#define EXPORT_SLICE_USERS 512 /* users rendered per refill of the stream's buffer */
+
+typedef struct export_stream {
+    tamis_server *s;
+    tamis_txn *txn;               /* one snapshot for the whole answer */
+    tamis_results_reader rd;
+    uint32_t next_uid, end_uid;
+    bool ndjson, tier_filter, done;
+    bool tiers[TAMIS_TIER__COUNT];
+    size_t *cols, n_cols;
+    char *buf;                    /* rendered, not yet sent: buf[pos..len) */
+    size_t len, pos;
+} export_stream;
+
+/* Renders the next slice of users into x->buf (replacing what was sent). */
+static int export_refill(export_stream *x)
+{
+    FILE *out;
+    tamis_error err;
+    free(x->buf); /* open_memstream's buffer */
+    x->buf = NULL;
+    x->len = x->pos = 0;
+    if (!(out = open_memstream(&x->buf, &x->len)))
+        return TAMIS_EINTERNAL;
+    for (unsigned n = 0; n < EXPORT_SLICE_USERS && x->next_uid < x->end_uid; n++, x->next_uid++) {
+        int rc = tamis_results_get(&x->rd, x->next_uid, &err);
+        if (rc == TAMIS_ENOTFOUND)
+            continue;
+        if (rc) {
+            fclose(out);
+            return rc;
+        }
+        if (x->tier_filter && !x->tiers[x->rd.result.tier])
+            continue;
+        tamis_render_export_line(out, x->ndjson, x->cols, x->n_cols, &x->rd.row);
+    }
+    if (x->next_uid >= x->end_uid)
+        x->done = true;
+    return fclose(out) == 0 ? TAMIS_OK : TAMIS_EIO;
+}
+
+static ssize_t export_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    export_stream *x = cls;
+    (void)pos;
+    while (x->pos == x->len) {
+        if (x->done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (export_refill(x) != TAMIS_OK)
+            return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut answer */
+    }
+    if (max > x->len - x->pos)
+        max = x->len - x->pos;
+    memcpy(buf, x->buf + x->pos, max);
+    x->pos += max;
+    return (ssize_t)max;
+}
+
+static void export_free(void *cls)
+{
+    export_stream *x = cls;
+    tamis_results_reader_free(&x->rd);
+    tamis_txn_abort(x->txn);
+    srv_long_reader_end(x->s);
+    free(x->buf); /* open_memstream's buffer */
+    tamis_free(x->cols);
+    tamis_free(x);
+}
+
+/* Fills x's tier filter and columns from the query; false with why set when bad. */
+static bool export_query(struct MHD_Connection *c, export_stream *x, char *why, size_t cap)
+{
+    const char *tiers = srv_query(c, "tier"), *cols = srv_query(c, "columns"), *fmt = srv_query(c, "format");
+    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "ndjson") != 0) {
+        snprintf(why, cap, "format must be csv or ndjson");
+        return false;
+    }
+    x->ndjson = fmt && strcmp(fmt, "ndjson") == 0;
+    for (const char *p = tiers; p && *p;) {
+        size_t n = strcspn(p, ",");
+        int t = tamis_tier_from_name(p, n);
+        if (t < 0) {
+            snprintf(why, cap, "unknown tier '%.*s'", (int)(n > 40 ? 40 : n), p);
+            return false;
+        }
+        x->tiers[t] = x->tier_filter = true;
+        p += n + (p[n] == ',');
+    }
+    x->cols = tamis_calloc(tamis_column_count(), sizeof *x->cols);
+    if (!cols || !*cols) {
+        for (size_t i = 0; i < tamis_column_count(); i++)
+            x->cols[x->n_cols++] = i;
+        return true;
+    }
+    for (const char *p = cols; *p;) {
+        size_t n = strcspn(p, ",");
+        int col = tamis_column_find(p, n);
+        if (col < 0 || x->n_cols == tamis_column_count()) {
+            snprintf(why, cap, "unknown column '%.*s' (see docs/MODEL.md)", (int)(n > 40 ? 40 : n), p);
+            return false;
+        }
+        x->cols[x->n_cols++] = (size_t)col;
+        p += n + (p[n] == ',');
+    }
+    return true;
+}
+
+enum MHD_Result srv_get_export(tamis_server *s, struct MHD_Connection *c, srv_request *req, const char *rest)
+{
+    export_stream *x = tamis_calloc(1, sizeof *x);
+    struct MHD_Response *resp;
+    tamis_error err = {0};
+    char why[128];
+    int rc;
+
+    x->s = s;
+    if (!export_query(c, x, why, sizeof why)) {
+        tamis_free(x->cols);
+        tamis_free(x);
+        return srv_send_error(s, c, req, 400, "bad_request", why);
+    }
+    if (!srv_long_reader_begin(s)) {
+        tamis_free(x->cols);
+        tamis_free(x);
+        return srv_send_error(s, c, req, 503, "erasing", "an erasure is in progress; retry in a few seconds");
+    }
+    if ((rc = tamis_txn_begin(s->store, false, &x->txn, &err)) != 0) {
+        srv_long_reader_end(s);
+        tamis_free(x->cols);
+        tamis_free(x);
+        return srv_send_error(s, c, req, 500, "store", err.msg);
+    }
+    tamis_results_reader_init(&x->rd, s->store, x->txn, s->cfg);
+    if ((rc = tamis_user_uid_end(x->txn, &x->end_uid, &err)) != 0) {
+        export_free(x);
+        return srv_send_error(s, c, req, 500, "store", err.msg);
+    }
+    if (!x->ndjson) { /* the header goes first */
+        FILE *out = open_memstream(&x->buf, &x->len);
+        if (out) {
+            tamis_render_export_header(out, x->cols, x->n_cols);
+            fclose(out);
+        }
+    }
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_read, x, export_free);
+    if (!resp) {
+        export_free(x);
+        return srv_send_error(s, c, req, 500, "internal", "cannot start the answer");
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            x->ndjson ? "application/x-ndjson" : "text/csv; charset=utf-8");
+    MHD_add_response_header(resp, "Content-Disposition",
+                            x->ndjson ? "attachment; filename=\"tamis-export.ndjson\""
+                                      : "attachment; filename=\"tamis-export.csv\"");
+    return srv_send_response(s, c, req, 200, resp);
+}

@@ -23,21 +23,31 @@
 #include "server_int.h"
 #include "tamis/alloc.h"
 #include "tamis/apikeys.h"
+#include "tamis/tz.h"
 #include "util/workpool.h"
 
 #define MAX_THREADS 8
 #define BODY_MAX_DEFAULT (1u << 20) /* request bodies, bytes */
+#define RESCORE_DELAY_DEFAULT 2.0   /* seconds from a change to its rescoring, at most */
 
 static const unsigned statuses[] = SRV_STATUSES;
 static const double bounds[] = SRV_BOUNDS;
 
 const srv_route srv_routes[] = {
-    {"GET", "/healthz", false, TAMIS_SCOPE_NONE, "/healthz", NULL},
-    {"GET", "/metrics", false, TAMIS_SCOPE_READ, "/metrics", srv_get_metrics},
-    {"GET", "/v1/users/", true, TAMIS_SCOPE_READ, "/v1/users/{key}", srv_get_user},
-    {"GET", "/v1/tiers", false, TAMIS_SCOPE_READ, "/v1/tiers", srv_get_tiers},
-    {"GET", "/v1/transitions", false, TAMIS_SCOPE_READ, "/v1/transitions", srv_get_transitions},
-    {"POST", "/v1/score", false, TAMIS_SCOPE_READ, "/v1/score", srv_post_score},
+    {"GET", "/healthz", false, TAMIS_SCOPE_NONE, "/healthz", NULL, false},
+    {"GET", "/metrics", false, TAMIS_SCOPE_READ, "/metrics", srv_get_metrics, false},
+    {"GET", "/v1/users/", true, TAMIS_SCOPE_READ, "/v1/users/{key}", srv_get_user, false},
+    {"DELETE", "/v1/users/", true, TAMIS_SCOPE_ADMIN, "/v1/users/{key}", srv_delete_user, true},
+    {"GET", "/v1/tiers", false, TAMIS_SCOPE_READ, "/v1/tiers", srv_get_tiers, false},
+    {"GET", "/v1/transitions", false, TAMIS_SCOPE_READ, "/v1/transitions", srv_get_transitions, false},
+    {"POST", "/v1/score", false, TAMIS_SCOPE_READ, "/v1/score", srv_post_score, false},
+    {"GET", "/v1/export", false, TAMIS_SCOPE_READ, "/v1/export", srv_get_export, false},
+    {"POST", "/v1/events", false, TAMIS_SCOPE_WRITE, "/v1/events", srv_post_events, true},
+    {"POST", "/v1/contacts", false, TAMIS_SCOPE_WRITE, "/v1/contacts", srv_post_contacts, true},
+    {"GET", "/v1/overview", false, TAMIS_SCOPE_READ, "/v1/overview", srv_get_overview, false},
+    {"GET", "/v1/users", false, TAMIS_SCOPE_READ, "/v1/users", srv_search_users, false},
+    {"GET", "/", false, TAMIS_SCOPE_NONE, "/", srv_get_index, false},
+    {"GET", "/assets/", true, TAMIS_SCOPE_NONE, "/assets/{file}", srv_get_asset, false},
 };
 const size_t srv_n_routes = sizeof srv_routes / sizeof srv_routes[0];
 _Static_assert(sizeof srv_routes / sizeof srv_routes[0] < SRV_MAX_ROUTES, "raise SRV_MAX_ROUTES");
@@ -85,7 +95,8 @@ enum MHD_Result srv_send_response(tamis_server *s, struct MHD_Connection *c, srv
     count(s, req, status);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!MHD_get_response_header(resp, "Cache-Control")) /* the dashboard's files set their own */
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     ok = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
@@ -239,10 +250,66 @@ enum MHD_Result srv_get_metrics(tamis_server *s, struct MHD_Connection *c, srv_r
     fprintf(out, "# HELP tamis_users_scored Users with a stored score.\n# TYPE tamis_users_scored gauge\n"
                  "tamis_users_scored %llu\n",
             (unsigned long long)counts.scores);
+    if (s->writer)
+        srv_writer_metrics(s->writer, out);
     fclose(out);
     ok = send_raw(c, 200, "text/plain; version=0.0.4", text, len);
     free(text); /* open_memstream's buffer, from libc */
     return ok;
+}
+
+static void free_thread_reader(void *p)
+{
+    tamis_results_reader *rd = p;
+    tamis_results_reader_free(rd);
+    tamis_free(rd);
+}
+
+tamis_results_reader *srv_thread_reader(tamis_server *s, tamis_txn *t)
+{
+    tamis_results_reader *rd = pthread_getspecific(s->reader_key);
+    if (!rd) {
+        rd = tamis_malloc(sizeof *rd);
+        tamis_results_reader_init(rd, s->store, t, s->cfg);
+        pthread_setspecific(s->reader_key, rd);
+    }
+    tamis_results_reader_bind(rd, t);
+    return rd;
+}
+
+bool srv_long_reader_begin(tamis_server *s)
+{
+    bool ok;
+    pthread_mutex_lock(&s->long_mu);
+    ok = !s->erasing;
+    if (ok)
+        s->long_readers++;
+    pthread_mutex_unlock(&s->long_mu);
+    return ok;
+}
+
+void srv_long_reader_end(tamis_server *s)
+{
+    pthread_mutex_lock(&s->long_mu);
+    s->long_readers--;
+    pthread_cond_broadcast(&s->long_cv);
+    pthread_mutex_unlock(&s->long_mu);
+}
+
+void srv_erasure_begin(tamis_server *s)
+{
+    pthread_mutex_lock(&s->long_mu);
+    s->erasing = true;
+    while (s->long_readers)
+        pthread_cond_wait(&s->long_cv, &s->long_mu);
+    pthread_mutex_unlock(&s->long_mu);
+}
+
+void srv_erasure_end(tamis_server *s)
+{
+    pthread_mutex_lock(&s->long_mu);
+    s->erasing = false;
+    pthread_mutex_unlock(&s->long_mu);
 }
 
 /* The route for url and method: its index, or -1 with *path_known telling whether
@@ -310,6 +377,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->job) /* a write resumed after its commit: routed and checked before */
+        return srv_routes[req->route].handler(s, c, req, "");
     r = find_route(url, method, &path_known, &rest);
     if (r < 0 && !path_known)
         return srv_send_error(s, c, req, 404, "not_found", "no such route (see docs/openapi.yaml)");
@@ -334,7 +403,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     if (req->too_big)
         return srv_send_error(s, c, req, 413, "too_large", "the request body is over the limit");
     if (route->scope != TAMIS_SCOPE_NONE) {
+        pthread_rwlock_rdlock(&s->store_lock);
         have = request_scope(s, c, &presented, &req->key);
+        pthread_rwlock_unlock(&s->store_lock);
         if (have == TAMIS_SCOPE_NONE)
             return srv_send_error(s, c, req, 401, "unauthorized",
                                   presented ? "the API key is not valid"
@@ -346,15 +417,25 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     }
     if (!route->handler)
         return srv_send_json(s, c, req, 200, json_pack("{s:s}", "status", "ok"));
-    return route->handler(s, c, req, rest);
+    if (route->writes)
+        return route->handler(s, c, req, rest);
+    {
+        enum MHD_Result ok;
+        pthread_rwlock_rdlock(&s->store_lock);
+        ok = route->handler(s, c, req, rest);
+        pthread_rwlock_unlock(&s->store_lock);
+        return ok;
+    }
 }
 
 static void finished(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode code)
 {
+    tamis_server *s = cls;
     srv_request *req = *con_cls;
-    (void)cls;
     (void)c;
     (void)code;
+    if (req && req->job && srv_writer_job_done(s->writer, req->job))
+        srv_free_job(req->job); /* answered with an error, or the client left */
     if (req)
         tamis_free(req->body);
     tamis_free(req);
@@ -399,13 +480,46 @@ int tamis_server_start(tamis_store *store, const tamis_model_config *cfg, const 
     s->body_max = opts->body_max ? opts->body_max : BODY_MAX_DEFAULT;
     s->rate = opts->rate_per_s;
     s->burst = opts->burst ? opts->burst : (opts->rate_per_s > 1 ? 2 * opts->rate_per_s : 1);
+    if (s->opts.rescore_delay_s == 0)
+        s->opts.rescore_delay_s = RESCORE_DELAY_DEFAULT;
+    if (!opts->snapshot_zone)
+        snprintf(s->zone, sizeof s->zone, "UTC");
+    else if (opts->snapshot_zone[0] &&
+             (rc = tamis_tz_normalize(opts->snapshot_zone, strlen(opts->snapshot_zone), s->zone, err)) != 0) {
+        tamis_free(s);
+        return rc == TAMIS_EINPUT ? TAMIS_EUSAGE : rc;
+    }
     pthread_mutex_init(&s->rate_mu, NULL);
-    s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, answer, s,
+    pthread_mutex_init(&s->long_mu, NULL);
+    pthread_cond_init(&s->long_cv, NULL);
+    pthread_key_create(&s->reader_key, free_thread_reader);
+    {
+        pthread_rwlockattr_t attr; /* writer-preferring: erasure is not starved by a stream of reads */
+        pthread_rwlockattr_init(&attr);
+        pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&s->store_lock, &attr);
+        pthread_rwlockattr_destroy(&attr);
+    }
+    if ((rc = srv_writer_start(s, &s->writer, err)) != 0) {
+        pthread_rwlock_destroy(&s->store_lock);
+        pthread_mutex_destroy(&s->long_mu);
+        pthread_cond_destroy(&s->long_cv);
+        pthread_key_delete(s->reader_key);
+        pthread_mutex_destroy(&s->rate_mu);
+        tamis_free(s);
+        return rc;
+    }
+    s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, answer, s,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
                                  threads, MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
                                  MHD_OPTION_NOTIFY_COMPLETED, finished, s, MHD_OPTION_END);
     if (!s->daemon) {
+        srv_writer_stop(s->writer);
+        pthread_rwlock_destroy(&s->store_lock);
+        pthread_mutex_destroy(&s->long_mu);
+        pthread_cond_destroy(&s->long_cv);
+        pthread_key_delete(s->reader_key);
         pthread_mutex_destroy(&s->rate_mu);
         tamis_free(s);
         return tamis_error_set(err, TAMIS_EIO, "cannot listen on %s", opts->listen ? opts->listen : "127.0.0.1:8080");
@@ -425,7 +539,14 @@ void tamis_server_stop(tamis_server *s)
 {
     if (!s)
         return;
+    srv_writer_drain(s->writer); /* commits and wakes the suspended writes */
     MHD_stop_daemon(s->daemon);
+    srv_writer_stop(s->writer);
+    srv_dash_free(s->dash);
+    pthread_rwlock_destroy(&s->store_lock);
+    pthread_mutex_destroy(&s->long_mu);
+    pthread_cond_destroy(&s->long_cv);
+    pthread_key_delete(s->reader_key);
     pthread_mutex_destroy(&s->rate_mu);
     tamis_free(s);
 }

@@ -72,6 +72,8 @@ static int warn(import_run *run, uint64_t line, tamis_error *err, const char *fm
     va_end(ap);
     if ((rc = open_append(&run->warnings, run->warnings_path, err)) != 0)
         return rc;
+    if (run->opts->on_warning)
+        run->opts->on_warning(run->opts->hook_ctx, line, msg);
     fprintf(run->warnings, "%s:%llu: %s\n", run->path, (unsigned long long)line, msg);
     run->sum->warnings++;
     echo(run, "warning", line, msg);
@@ -85,6 +87,8 @@ static int reject_row(import_run *run, uint64_t line, const char *reason, const 
     int rc = open_append(&run->rejects, run->rejects_path, err);
     if (rc)
         return rc;
+    if (run->opts->on_reject)
+        run->opts->on_reject(run->opts->hook_ctx, line, reason);
     fprintf(run->rejects, "%s:%llu: %s: ", run->path, (unsigned long long)line, reason);
     for (size_t i = 0; i < cut; i++) {
         char c = raw[i];
@@ -424,7 +428,9 @@ int tamis_import_contacts(tamis_store *store, const char *path, const tamis_impo
     run.path = path;
     run.rejects_path = opts->rejects_path ? tamis_strdup(opts->rejects_path) : data_file(store, "rejects.log");
     run.warnings_path = opts->warnings_path ? tamis_strdup(opts->warnings_path) : data_file(store, "warnings.log");
-    if ((rc = tamis_reader_open(path, &rd, err)) != 0)
+    rc = opts->data ? tamis_reader_open_memory(path, opts->data, opts->data_len, &rd, err)
+                    : tamis_reader_open(path, &rd, err);
+    if (rc)
         goto done;
     tamis_reader_set_csv(rd, true);
     parser = tamis_contacts_parser_new();

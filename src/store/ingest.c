@@ -256,6 +256,8 @@ static void reject(tamis_ingest *ing, const char *file, uint64_t line, const cha
     tamis_put_u8(&b->rejects, '\n');
     b->rejected++;
     sum->rejected++;
+    if (ing->on_reject)
+        ing->on_reject(ing->on_reject_ctx, line, reason);
     ing->session_rejected++;
     if (ing->opts.messages && ing->rejects_shown < TAMIS_REJECTS_SHOWN) {
         fprintf(ing->opts.messages, "tamis: %s:%llu: rejected: %s\n", file, (unsigned long long)line, reason);
@@ -408,7 +410,7 @@ static const tamis_field string_fields[] = {TAMIS_FIELD_GROUP,    TAMIS_FIELD_DE
                                             TAMIS_FIELD_REASON};
 
 /* Turns a parsed event into a batch event. TAMIS_EINPUT / TAMIS_ELIMIT reject it. */
-static int add_event(tamis_ingest *ing, const tamis_event *ev, tamis_error *err)
+static int add_event(tamis_ingest *ing, const tamis_event *ev, const char *rec, size_t rec_len, tamis_error *err)
 {
     ingest_batch *b = &ing->batches[ing->filling];
     const tamis_str *t = ev->text;
@@ -435,6 +437,11 @@ static int add_event(tamis_ingest *ing, const tamis_event *ev, tamis_error *err)
     be->kind = ev->kind;
     be->flags = (uint8_t)((ev->has_value ? EV_HAS_VALUE : 0) | (t[TAMIS_FIELD_ID].len ? EV_HAS_ID : 0));
     be->id_hash = t[TAMIS_FIELD_ID].len ? XXH3_64bits(t[TAMIS_FIELD_ID].ptr, t[TAMIS_FIELD_ID].len) : 0;
+    if (!t[TAMIS_FIELD_ID].len && ing->ids_from_bytes) {
+        be->flags |= EV_HAS_ID;
+        be->id_hash = XXH3_64bits_withSeed(rec, rec_len, INGEST_BYTES_ID_SEED);
+    }
+    be->job = ing->cur_job;
     be->str_first = (uint32_t)b->n_refs;
     be->n_str = 0;
     for (size_t i = 0; i < sizeof string_fields / sizeof string_fields[0]; i++) {
@@ -465,7 +472,7 @@ static int close_batch(tamis_ingest *ing, parse_run *pr, bool last, bool commit,
     b->end_offset = tamis_reader_offset(pr->reader);
     b->end_line = tamis_reader_lines_done(pr->reader);
     b->last = last;
-    b->commit = commit || last;
+    b->commit = (commit || last) && !ing->defer_commit;
     pr->in_batch = 0;
     if (b->commit)
         pr->since_commit = 0;
@@ -567,7 +574,7 @@ static int process_records(tamis_ingest *ing, parse_run *pr, tamis_ingest_summar
         sum->bytes += len + 1;
         rc = tamis_event_parse(pr->parser, rec, len, &ev, &rec_err);
         if (rc == TAMIS_OK)
-            rc = add_event(ing, &ev, &rec_err);
+            rc = add_event(ing, &ev, rec, len, &rec_err);
         if (rc == TAMIS_EINPUT || rc == TAMIS_ELIMIT) {
             reject(ing, pr->fr->path, tamis_reader_line(pr->reader), rec_err.msg, rec, len, sum);
         } else if (rc) {
@@ -674,7 +681,9 @@ static int open_raw_archive(tamis_ingest *ing, file_run *fr, tamis_error *err)
     return TAMIS_OK;
 }
 
-int tamis_ingest_file(tamis_ingest *ing, const char *path, tamis_ingest_summary *sum, tamis_error *err)
+/* Ingests what reader holds (taken over: closed here), labelled path. */
+static int ingest_stream(tamis_ingest *ing, const char *path, tamis_reader *reader, tamis_ingest_summary *sum,
+                         tamis_error *err)
 {
     file_run fr;
     parse_run pr;
@@ -687,8 +696,9 @@ int tamis_ingest_file(tamis_ingest *ing, const char *path, tamis_ingest_summary 
     memset(&pr, 0, sizeof pr);
     fr.path = path;
     pr.fr = &fr;
-    if ((rc = tamis_reader_open(path, &pr.reader, err)) != 0)
-        return rc;
+    pr.reader = reader;
+    if (!ing->peek)
+        renew_peek(ing);
     if ((rc = consult_ledger(ing, &fr, pr.reader, &skip, err)) != 0)
         goto done;
     sum->files++;
@@ -750,5 +760,95 @@ done:
     if (ing->opts.trace)
         fprintf(ing->opts.trace, "tamis: %s: parse side waited %.3f s for the apply side\n", path, ing->parse_waited);
     ing->parse_waited = 0;
+    return rc;
+}
+
+int tamis_ingest_file(tamis_ingest *ing, const char *path, tamis_ingest_summary *sum, tamis_error *err)
+{
+    tamis_reader *reader;
+    int rc = tamis_reader_open(path, &reader, err);
+    if (rc)
+        return rc;
+    return ingest_stream(ing, path, reader, sum, err);
+}
+
+/* Commits what the apply side holds (an empty batch marked commit). */
+static int commit_now(tamis_ingest *ing, tamis_error *err)
+{
+    file_run fr;
+    ingest_batch *b = &ing->batches[ing->filling];
+    int rc;
+    memset(&fr, 0, sizeof fr);
+    fr.path = "(group)";
+    ingest_batch_reset(b);
+    b->file = &fr;
+    b->last = b->commit = true;
+    if ((rc = hand_off(ing, err)) != 0)
+        return rc;
+    return wait_idle(ing, err); /* fr must outlive the batch */
+}
+
+int tamis_ingest_buffers(tamis_ingest *ing, tamis_ingest_part *parts, size_t n, tamis_error *err)
+{
+    uint64_t (*counts)[2];
+    int rc = TAMIS_OK;
+    if (n == 0)
+        return TAMIS_OK;
+    if (n > TAMIS_INGEST_MAX_PARTS)
+        return tamis_error_set(err, TAMIS_EINTERNAL, "more than %d parts in one ingest", TAMIS_INGEST_MAX_PARTS);
+    counts = tamis_calloc(n, sizeof *counts);
+    ing->job_counts = counts;
+    ing->defer_commit = true;
+    for (size_t i = 0; i < n && rc == TAMIS_OK; i++) {
+        tamis_ingest_part *p = &parts[i];
+        memset(&p->sum, 0, sizeof p->sum);
+        memset(&p->err, 0, sizeof p->err);
+        ing->cur_job = (uint16_t)i;
+        p->rc = tamis_ingest_buffer(ing, p->name, p->data, p->len, &p->opts, &p->sum, &p->err);
+        if (p->rc != TAMIS_OK && p->rc != TAMIS_EINPUT && p->rc != TAMIS_ELIMIT) {
+            rc = p->rc; /* fatal: the transaction is gone, with every part in it */
+            *err = p->err;
+        }
+    }
+    ing->defer_commit = false;
+    ing->cur_job = 0;
+    if (rc == TAMIS_OK)
+        rc = commit_now(ing, err);
+    for (size_t i = 0; i < n; i++) {
+        if (rc != TAMIS_OK) {
+            parts[i].rc = rc;
+            parts[i].err = *err;
+            continue;
+        }
+        parts[i].sum.accepted = counts[i][0];
+        parts[i].sum.duplicates = counts[i][1];
+    }
+    ing->accepted = ing->duplicates = 0; /* harvested above, by part */
+    ing->job_counts = NULL;
+    tamis_free(counts);
+    return rc;
+}
+
+int tamis_ingest_buffer(tamis_ingest *ing, const char *name, const void *data, size_t len,
+                        const tamis_ingest_buffer_options *bopts, tamis_ingest_summary *sum, tamis_error *err)
+{
+    tamis_reader *reader;
+    tamis_format keep = ing->opts.format;
+    int rc = tamis_reader_open_memory(name, data, len, &reader, err);
+    if (rc)
+        return rc;
+    ing->opts.format = bopts->format;
+    ing->on_reject = bopts->on_reject;
+    ing->on_reject_ctx = bopts->ctx;
+    ing->ids_from_bytes = bopts->ids_from_bytes;
+    rc = ingest_stream(ing, name, reader, sum, err);
+    ing->opts.format = keep;
+    ing->on_reject = NULL;
+    ing->on_reject_ctx = NULL;
+    ing->ids_from_bytes = false;
+    /* Between buffers hold no read snapshot: it would keep LMDB from reusing pages
+     * for as long as the session idles. */
+    tamis_txn_abort(ing->peek);
+    ing->peek = NULL;
     return rc;
 }

@@ -148,9 +148,13 @@ static int rebuild(tamis_ingest *ing, tamis_activity_cursor *cur, uint32_t uid, 
         fill_state_event(ing, be, &se);
         if (tamis_user_state_apply(&ing->work, &se, retention) == TAMIS_DUPLICATE) {
             ing->duplicates++;
+            if (ing->job_counts)
+                ing->job_counts[be->job][1]++;
             continue;
         }
         ing->accepted++;
+        if (ing->job_counts)
+            ing->job_counts[be->job][0]++;
         *changed = true;
     }
     *next_event = k;

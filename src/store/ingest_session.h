@@ -37,6 +37,9 @@
  * records (key preloading, sizing the span). */
 #define INGEST_MIN_RECORD_BYTES 40
 
+/* Seeds the hash that names an event without an id by its record's bytes. */
+#define INGEST_BYTES_ID_SEED 0x7461u
+
 #define EV_HAS_VALUE 1
 #define EV_HAS_ID 2
 #define EV_NEW_USER 4 /* at a flush: the user has nothing stored yet */
@@ -58,6 +61,7 @@ typedef struct batch_event {
     uint8_t kind;
     uint8_t flags;
     uint8_t n_str;
+    uint16_t job;       /* the part of a tamis_ingest_buffers call it came from */
 } batch_event;
 
 typedef struct str_ref {
@@ -136,6 +140,11 @@ struct tamis_ingest {
     char *rejects_path;
     FILE *rejects;
     uint64_t rejects_path_hash;
+    tamis_ingest_reject_fn on_reject;  /* tamis_ingest_buffer's hook, else NULL */
+    void *on_reject_ctx;
+    bool ids_from_bytes;               /* id-less events are named by their bytes */
+    uint16_t cur_job;                  /* the part being parsed (tamis_ingest_buffers) */
+    bool defer_commit;                 /* the end of a buffer does not commit */
 
     /* parse side */
     tamis_strmap *by_key;       /* user key -> entry (or a preloaded uid, see ingest.c) */
@@ -172,6 +181,8 @@ struct tamis_ingest {
     tamis_user_state work;                    /* the state being rebuilt */
     tamis_wbuf encode_buf;
     uint64_t accepted, duplicates, new_users; /* since the last harvest */
+    /* tamis_ingest_buffers: accepted and duplicate events per part (NULL otherwise) */
+    uint64_t (*job_counts)[2];
     tamis_txn *txn;             /* open across batches until one says commit */
     tamis_strmap *gone_uids;    /* placeholders taken over in this session */
     uint64_t txn_accepted0, txn_duplicates0, txn_rejected;

@@ -550,16 +550,26 @@ int tamis_users_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_e
     return rc == MDB_NOTFOUND ? TAMIS_OK : store_lmdb_error(err, rc, "iterate users");
 }
 
-int tamis_user_keys_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_error *err)
+/* Visits (uid, key) pairs of the key index from the first key >= from (every key
+ * when from is NULL), in key order, until fn returns non-zero. */
+static int user_keys_walk(tamis_txn *t, const char *from, size_t from_len, tamis_user_visit_fn fn, void *ctx,
+                          tamis_error *err)
 {
     MDB_cursor *cur;
     MDB_val k, v;
+    MDB_cursor_op op = MDB_NEXT;
     int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KEYS], &cur);
     if (rc)
         return store_lmdb_error(err, rc, "open user keys");
-    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+    if (from) {
+        k.mv_data = (void *)from;
+        k.mv_size = from_len;
+        op = MDB_SET_RANGE;
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
         uint32_t uid;
         int stop;
+        op = MDB_NEXT;
         if (v.mv_size != 4) {
             mdb_cursor_close(cur);
             return tamis_error_set(err, TAMIS_ECORRUPT, "user key index is corrupt");
@@ -572,5 +582,18 @@ int tamis_user_keys_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tam
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? TAMIS_OK : store_lmdb_error(err, rc, "iterate user keys");
+}
+
+int tamis_user_keys_foreach(tamis_txn *t, tamis_user_visit_fn fn, void *ctx, tamis_error *err)
+{
+    return user_keys_walk(t, NULL, 0, fn, ctx, err);
+}
+
+int tamis_user_keys_from(tamis_txn *t, const char *from, size_t from_len, tamis_user_visit_fn fn, void *ctx,
+                         tamis_error *err)
+{
+    if (from_len == 0) /* LMDB refuses an empty key: start at the first one */
+        return user_keys_walk(t, NULL, 0, fn, ctx, err);
+    return user_keys_walk(t, from, from_len, fn, ctx, err);
 }
 

@@ -27,7 +27,7 @@ struct tamis_store {
     bool read_only;
     uint64_t map_size;
     uint32_t retention_days;
-    char *platform_names[256];
+    char *_Atomic platform_names[256]; /* atomic: request threads read while a writer adds */
     uint32_t n_platforms;
     /* Opened read-only, a store written by an older build may lack the databases added
      * since (DB_SCORES and later): they read as empty (store_db_missing). */

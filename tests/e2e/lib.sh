@@ -21,3 +21,23 @@ expect_exit() {
   set +e; "$@"; local got=$?; set -e
   [ "$got" = "$want" ] || fail "expected exit $want, got $got: $*"
 }
+# serve_start DIR LOG ARGS...: start `tamis serve` on a free port in the background;
+# sets $SERVE_PID and $PORT (the server's stderr goes to LOG).
+serve_start() {
+  local d=$1 log=$2; shift 2
+  "$TAMIS" --data "$d" serve --listen 127.0.0.1:0 "$@" 2> "$log" &
+  SERVE_PID=$!
+  PORT=""
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$log")
+    [ -n "$PORT" ] && return 0
+    kill -0 "$SERVE_PID" 2>/dev/null || fail "serve exited: $(cat "$log")"
+    sleep 0.1
+  done
+  fail "serve did not start: $(cat "$log")"
+}
+# serve_stop: SIGTERM, and the server must exit 0
+serve_stop() {
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID" || fail "serve exited with $? on SIGTERM"
+}

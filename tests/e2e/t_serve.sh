@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # t_serve.sh — `tamis serve` with a real HTTP client (Python's http.client): every path
-# of docs/openapi.yaml exists and answers with its documented shape; keys are needed
-# (401 without, with a wrong or a revoked one), users and metrics are served, other
-# methods are 405, unknown routes 404; tiers and transitions match the CLI's JSON;
-# POST /v1/score by keys and phones; body limits; a per-key rate limit; SIGTERM stops
-# it with exit 0.
+# and method of docs/openapi.yaml exists and answers with its documented shape; keys
+# are needed (401 without, with a wrong or a revoked one), scopes are enforced (403),
+# users and metrics are served, other methods are 405, unknown routes 404; tiers,
+# transitions and export match the CLI's; POST /v1/score by keys and phones; body
+# limits; a per-key rate limit; SIGTERM stops it with exit 0. The write side is
+# tests/e2e/t_serve_write.sh.
 source "$(dirname "$0")/lib.sh"
 D=$T/d
 "$TAMIS" gen --users 500 --events 5000 --days 30 --seed 3 -q -o "$T/g"
@@ -27,41 +28,27 @@ tm "$D" tiers --by country --format json > "$T/tiers.json"
 tm "$D" snapshot -q --as-of 2026-10-15
 tm "$D" snapshot -q --as-of 2026-11-01
 tm "$D" transitions --from 2026-10-15 --to 2026-11-01 --by platform --format json > "$T/trans.json"
-"$TAMIS" --data "$D" serve --listen 127.0.0.1:0 --threads 2 2> "$T/serve.err" &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 50); do grep -q "listening on" "$T/serve.err" && break; sleep 0.1; done
-port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$T/serve.err")
-[ -n "$port" ] || fail "serve did not start: $(cat "$T/serve.err")"
+tm "$D" export --columns user,tier,score --tier daily_active,silent > "$T/export.csv"
+WRITE=$(tm "$D" apikey create --scope write 2>/dev/null)
+ADMIN=$(tm "$D" apikey create --scope admin 2>/dev/null)
+serve_start "$D" "$T/serve.err" --threads 2 --as-of 2026-11-01
+trap 'kill "$SERVE_PID" 2>/dev/null || true; rm -rf "$T"' EXIT
+port=$PORT
 
-python3 - "$port" "$READ" "$OLD" "$SRC/docs/openapi.yaml" "$USER1" "$T/tiers.json" "$T/trans.json" "$PHONE_USER" "$PHONE" <<'PY' || fail "API checks"
-import http.client, json, re, sys
-port, key, revoked, spec, user = int(sys.argv[1]), sys.argv[2], sys.argv[3], open(sys.argv[4]).read(), sys.argv[5]
+PYTHONPATH=$SRC/tests/e2e python3 - "$port" "$READ" "$OLD" "$SRC/docs/openapi.yaml" "$USER1" "$T/tiers.json" "$T/trans.json" "$PHONE_USER" "$PHONE" "$WRITE" "$ADMIN" "$T/export.csv" <<'PY' || fail "API checks"
+import json, re, sys
+from serve_client import Server
+port, key, revoked, user = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[5]
+write_key, admin_key = sys.argv[10], sys.argv[11]
+srv = Server(port, sys.argv[4])
 
 def call(method, path, headers=None, body=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request(method, path, body=body, headers=headers or {})
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    return r.status, r.getheader("Content-Type"), body
+    return srv.call(method, path, headers, body)[:3]
 
 def error(status, body, code):
-    assert status == int(code[0]), (status, body)
-    e = json.loads(body)["error"]
-    assert e["code"] == code[1] and e["message"], e
+    srv.error((status, "", body, None), int(code[0]), code[1])
 
 auth = {"Authorization": "Bearer " + key}
-# every path of the OpenAPI file answers (not 404 for a route that exists)
-paths = re.findall(r"^  (/[^:]*):$", spec, re.M)
-assert paths == ["/healthz", "/v1/users/{key}", "/v1/tiers", "/v1/transitions", "/v1/score", "/metrics"], paths
-for p in paths:
-    q = "?from=2026-10-15&to=2026-11-01" if p == "/v1/transitions" else ""
-    if p == "/v1/score":
-        s, _, b = call("POST", p, dict(auth, **{"Content-Type": "application/json"}), json.dumps([user]))
-    else:
-        s, _, b = call("GET", p.replace("{key}", user) + q, auth)
-    assert s == 200, (p, s, b)
 
 s, t, b = call("GET", "/healthz")
 assert s == 200 and t == "application/json" and json.loads(b) == {"status": "ok"}
@@ -122,8 +109,14 @@ s, _, b = call("POST", "/v1/score", dict(auth, **{"Content-Type": "application/j
 error(s, b, (400, "bad_request"))
 s, _, b = call("POST", "/v1/score", dict(auth, **{"Content-Type": "text/csv"}), "x" * (2 << 20))
 error(s, b, (413, "too_large"))
-s, _, b = call("POST", "/v1/score", dict(auth, **{"Content-Type": "application/json"}), json.dumps(["u"] * 10001))
+s, _, b = call("POST", "/v1/score", dict(auth, **{"Content-Type": "application/json"}), json.dumps(["u"] * 100001))
 error(s, b, (413, "too_many"))
+# a large list streams: 50,000 inputs, answered in order
+big = [user, "nobody"] * 25000
+s, t, b = call("POST", "/v1/score", dict(auth, **{"Content-Type": "application/json"}), json.dumps(big))
+d = json.loads(b)
+assert s == 200 and len(d["results"]) == 50000 and d["unknown"] == 25000, (s, len(b))
+assert [r["input"] for r in d["results"][:4]] == big[:4] and d["results"][2]["known"], d["results"][:3]
 s, _, b = call("GET", "/v1/score", auth)
 error(s, b, (405, "method_not_allowed"))
 s, _, b = call("POST", "/v1/score", {"Content-Type": "application/json"}, "[]")
@@ -135,19 +128,64 @@ assert s == 200 and t.startswith("text/plain"), (s, t)
 assert re.search(r'^tamis_http_requests_total\{route="/v1/users/\{key\}",status="401"\} 5$', text, re.M), text
 assert re.search(r"^tamis_users 50\d$", text, re.M), text
 assert re.search(r'^tamis_http_request_seconds_bucket\{le="\+Inf"\} \d+$', text, re.M), text
+# GET /v1/export streams what `tamis export` writes
+s, t, b = call("GET", "/v1/export?tier=daily_active,silent&columns=user,tier,score", auth)
+assert s == 200 and t.startswith("text/csv"), (s, t)
+assert b == open(sys.argv[12], "rb").read(), "API export differs from tamis export"
+s, t, b = call("GET", "/v1/export?format=ndjson&columns=user,score", auth)
+rows = [json.loads(x) for x in b.decode().splitlines()]
+assert s == 200 and t.startswith("application/x-ndjson") and len(rows) >= 500 and set(rows[0]) == {"user", "score"}, rows[:2]
+for bad in ("tier=gold", "format=xml", "columns=user,nope"):
+    s, _, b = call("GET", "/v1/export?" + bad, auth)
+    error(s, b, (400, "bad_request"))
+
+# scopes: read < write < admin (403, nothing done)
+wauth = {"Authorization": "Bearer " + write_key}
+aauth = {"Authorization": "Bearer " + admin_key}
+s, _, b = call("POST", "/v1/events", dict(auth, **{"Content-Type": "application/x-ndjson"}), "")
+error(s, b, (403, "forbidden"))
+s, _, b = call("POST", "/v1/contacts", dict(auth, **{"Content-Type": "application/json"}), "[]")
+error(s, b, (403, "forbidden"))
+s, _, b = call("DELETE", "/v1/users/" + user, wauth)
+error(s, b, (403, "forbidden"))
+s, _, b = call("GET", "/v1/users/" + user, auth)
+assert s == 200, "a refused erasure must leave the user"
+
+# every path and method of the OpenAPI file answers with its documented shape
+probes = {
+    ("/healthz", "get"): lambda: srv.call("GET", "/healthz"),
+    ("/v1/users/{key}", "get"): lambda: srv.call("GET", "/v1/users/" + user, auth),
+    ("/v1/tiers", "get"): lambda: srv.call("GET", "/v1/tiers?by=platform", auth),
+    ("/v1/transitions", "get"): lambda: srv.call("GET", "/v1/transitions?from=2026-10-15&to=2026-11-01", auth),
+    ("/v1/score", "post"): lambda: srv.call("POST", "/v1/score", dict(auth, **{"Content-Type": "application/json"}),
+                                            json.dumps([user, "nobody"])),
+    ("/v1/export", "get"): lambda: srv.call("GET", "/v1/export?format=ndjson", auth),
+    ("/v1/events", "post"): lambda: srv.call("POST", "/v1/events", dict(wauth, **{"Content-Type": "application/json"}),
+                                             json.dumps([{"ts": "2026-10-30T10:00:00Z", "kind": "nosuchkind", "user": user}])),
+    ("/v1/contacts", "post"): lambda: srv.call("POST", "/v1/contacts", dict(wauth, **{"Content-Type": "application/json"}),
+                                               json.dumps([{"user": "probe-contact", "tags": ["a", "b"]}])),
+    ("/metrics", "get"): lambda: srv.call("GET", "/metrics", auth),
+    ("/v1/overview", "get"): lambda: srv.call("GET", "/v1/overview", auth),
+    ("/v1/users", "get"): lambda: srv.call("GET", "/v1/users?q=" + user[:3] + "&limit=5", auth),
+    ("/", "get"): lambda: srv.call("GET", "/"),
+    ("/assets/{file}", "get"): lambda: srv.call("GET", "/assets/app.js"),
+    ("/v1/users/{key}", "delete"): lambda: srv.call("DELETE", "/v1/users/probe-contact", aauth),
+}
+documented = {(p, m) for p, ops in srv.spec["paths"].items() for m in ops}
+assert documented == set(probes), ("routes without a probe", documented - set(probes), "probes of undocumented routes", set(probes) - documented)
+for (p, m), probe in probes.items():
+    got = probe()
+    assert got[0] == 200, (p, m, got[0], got[2][:300])
+    srv.check_answer(p, m, got)
 print("api ok")
 PY
-kill -TERM "$pid"
-wait "$pid" || fail "serve exited with $? on SIGTERM"
+serve_stop
 grep -q "SIGTERM, stopping" "$T/serve.err" || fail "no stop message: $(cat "$T/serve.err")"
 
 # per-key rate limit: a burst of 2, then 429 for that key only
 OTHER=$(tm "$D" apikey create --scope read 2>/dev/null)
-"$TAMIS" --data "$D" serve --listen 127.0.0.1:0 --rate 0.2 --burst 2 2> "$T/serve2.err" &
-pid=$!
-for _ in $(seq 50); do grep -q "listening on" "$T/serve2.err" && break; sleep 0.1; done
-port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$T/serve2.err")
-python3 - "$port" "$READ" "$OTHER" <<'PY' || fail "rate limit"
+serve_start "$D" "$T/serve2.err" --rate 0.2 --burst 2 --no-rescore
+python3 - "$PORT" "$READ" "$OTHER" <<'PY' || fail "rate limit"
 import http.client, json, sys
 port, key, other = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 def status(k):
@@ -161,6 +199,5 @@ s, b = status(key)
 assert s == 429 and json.loads(b)["error"]["code"] == "rate_limited", b
 assert status(other)[0] == 200  # another key has its own budget
 PY
-kill -TERM "$pid"
-wait "$pid" || fail "serve exited with $? on SIGTERM"
+serve_stop
 echo "ok"

@@ -217,6 +217,58 @@ static void test_compressed(void **unused)
     tamis_free(z);
 }
 
+/* A buffer in memory reads like the same bytes in a file: records, lines, offsets, a
+ * zstd-compressed buffer; the empty buffer is at once at its end. Bigger than one
+ * internal read, so the copying in pieces is exercised. */
+static void test_memory(void **unused)
+{
+    size_t n = 3000000, zn, bound; /* 100-byte lines over three internal reads */
+    char *data = tamis_malloc(n);
+    uint8_t *z = NULL;
+    tamis_reader *r;
+    tamis_error err;
+    const char *p;
+    size_t len;
+    bool eof;
+    uint64_t records = 0;
+    (void)unused;
+    for (size_t i = 0; i < n; i++)
+        data[i] = (i % 100 == 99) ? '\n' : (char)('a' + i % 26);
+    for (int pass = 0; pass < 2; pass++) {
+        const void *src = data;
+        size_t src_len = n;
+        if (pass == 1) {
+            bound = ZSTD_compressBound(n);
+            z = tamis_malloc(bound);
+            zn = ZSTD_compress(z, bound, data, n, 1);
+            src = z;
+            src_len = zn;
+        }
+        records = 0;
+        assert_int_equal(tamis_reader_open_memory("mem", src, src_len, &r, &err), TAMIS_OK);
+        assert_int_equal(tamis_reader_file_size(r), 0);
+        for (;;) {
+            assert_int_equal(tamis_reader_next(r, &p, &len, &eof, &err), TAMIS_OK);
+            if (eof)
+                break;
+            assert_int_equal(len, 99);
+            assert_int_equal(p[0], 'a' + (int)(records * 100 % 26));
+            records++;
+            assert_int_equal(tamis_reader_line(r), records);
+        }
+        assert_int_equal(records, n / 100);
+        assert_int_equal(tamis_reader_offset(r), n);
+        tamis_reader_close(r);
+        if (pass == 1)
+            tamis_free(z);
+    }
+    assert_int_equal(tamis_reader_open_memory("empty", NULL, 0, &r, &err), TAMIS_OK);
+    assert_int_equal(tamis_reader_next(r, &p, &len, &eof, &err), TAMIS_OK);
+    assert_true(eof);
+    tamis_reader_close(r);
+    tamis_free(data);
+}
+
 static void test_file_hash(void **unused)
 {
     char *a = write_temp("same bytes", 10), *b = write_temp("same bytes", 10), *c = write_temp("other", 5);
@@ -245,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_lines_and_numbers),  cmocka_unit_test(test_csv_quoted_newlines),
         cmocka_unit_test(test_overlong_record_is_skipped), cmocka_unit_test(test_skip_to_resumes),
         cmocka_unit_test(test_compressed),         cmocka_unit_test(test_file_hash),
+        cmocka_unit_test(test_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
