@@ -26,14 +26,6 @@
  * has no entry yet. Without it they are entry numbers. */
 #define PRELOADED_UID 0x80000000u
 
-static char *join_path(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = tamis_malloc(n);
-    snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 /* ------------------------------------------------------------------------------------
  * The apply thread and the hand-off
  * ------------------------------------------------------------------------------------ */
@@ -155,7 +147,7 @@ int tamis_ingest_new(tamis_store *store, const tamis_ingest_options *opts, tamis
     if (!ing->opts.batch_events)
         ing->opts.batch_events = TAMIS_DEFAULT_BATCH_EVENTS;
     ing->rejects_path = opts->rejects_path ? tamis_strdup(opts->rejects_path)
-                                           : join_path(tamis_store_dir(store), "rejects.log");
+                                           : ingest_join_path(tamis_store_dir(store), "rejects.log");
     ing->rejects_path_hash = XXH3_64bits(ing->rejects_path, strlen(ing->rejects_path));
     ing->by_key = tamis_strmap_new();
     ing->by_identity = tamis_strmap_new();
@@ -264,18 +256,6 @@ static void reject(tamis_ingest *ing, const char *file, uint64_t line, const cha
         if (++ing->rejects_shown == TAMIS_REJECTS_SHOWN)
             fprintf(ing->opts.messages, "tamis: further rejects only in %s\n", ing->rejects_path);
     }
-}
-
-/* Truncates path to size if it is longer (what an interrupted run wrote after its
- * last commit). */
-static int truncate_to(const char *path, uint64_t size, tamis_error *err)
-{
-    struct stat sb;
-    if (stat(path, &sb) != 0 || (uint64_t)sb.st_size <= size)
-        return TAMIS_OK;
-    if (truncate(path, (off_t)size) != 0)
-        return tamis_error_set(err, TAMIS_EIO, "cannot truncate %s: %s", path, strerror(errno));
-    return TAMIS_OK;
 }
 
 /* ------------------------------------------------------------------------------------
@@ -601,86 +581,6 @@ static int process_records(tamis_ingest *ing, parse_run *pr, tamis_ingest_summar
     }
 }
 
-static void hex16(const uint8_t h[16], char out[33])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = digits[h[i] >> 4];
-        out[2 * i + 1] = digits[h[i] & 15];
-    }
-    out[32] = '\0';
-}
-
-/* Looks the file up in the ledger. Sets *skip for a file already fully ingested;
- * for an interrupted one, truncates the rejects file and raw archive back to what the
- * last committed batch left. */
-static int consult_ledger(tamis_ingest *ing, file_run *fr, tamis_reader *rd, bool *skip, tamis_error *err)
-{
-    tamis_txn *txn;
-    uint64_t size;
-    int rc;
-
-    *skip = false;
-    if (!strcmp(fr->path, "-") || tamis_reader_file_size(rd) == 0)
-        return TAMIS_OK; /* stdin and pipes: no ledger, event ids dedupe */
-    if ((rc = tamis_file_hash(fr->path, fr->hash, &size, err)) != 0)
-        return rc;
-    fr->has_ledger = true;
-    if ((rc = tamis_txn_begin(ing->store, false, &txn, err)) != 0)
-        return rc;
-    rc = tamis_ledger_get(txn, fr->hash, &fr->ledger, err);
-    tamis_txn_abort(txn);
-    if (rc == TAMIS_ENOTFOUND) {
-        /* Record where the rejects file ends before this file adds to it, so that a
-         * run killed before its first commit can be cleaned up by the next one. */
-        struct stat sb;
-        memset(&fr->ledger, 0, sizeof fr->ledger);
-        fr->ledger.size_bytes = size;
-        fr->ledger.rejects_size = stat(ing->rejects_path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-        fr->ledger.rejects_path_hash = ing->rejects_path_hash;
-        if ((rc = tamis_txn_begin(ing->store, true, &txn, err)) != 0)
-            return rc;
-        if ((rc = tamis_ledger_put(txn, fr->hash, &fr->ledger, err)) != 0) {
-            tamis_txn_abort(txn);
-            return rc;
-        }
-        return tamis_txn_commit(txn, err);
-    }
-    if (rc)
-        return rc;
-    if (fr->ledger.complete) {
-        *skip = true;
-        return TAMIS_OK;
-    }
-    if (fr->ledger.rejects_path_hash == ing->rejects_path_hash &&
-        (rc = truncate_to(ing->rejects_path, fr->ledger.rejects_size, err)) != 0)
-        return rc;
-    return TAMIS_OK;
-}
-
-static int open_raw_archive(tamis_ingest *ing, file_run *fr, tamis_error *err)
-{
-    char name[64], *dir;
-    dir = join_path(tamis_store_dir(ing->store), "raw");
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        int rc = tamis_error_set(err, TAMIS_EIO, "cannot create %s: %s", dir, strerror(errno));
-        tamis_free(dir);
-        return rc;
-    }
-    if (fr->has_ledger) {
-        char hex[33];
-        hex16(fr->hash, hex);
-        snprintf(name, sizeof name, "%s.zst", hex);
-    } else {
-        snprintf(name, sizeof name, "stdin-%lld.zst", (long long)time(NULL));
-    }
-    fr->raw_path = join_path(dir, name);
-    tamis_free(dir);
-    if (fr->has_ledger)
-        return truncate_to(fr->raw_path, fr->ledger.raw_size, err);
-    return TAMIS_OK;
-}
-
 /* Ingests what reader holds (taken over: closed here), labelled path. */
 static int ingest_stream(tamis_ingest *ing, const char *path, tamis_reader *reader, tamis_ingest_summary *sum,
                          tamis_error *err)
@@ -699,7 +599,7 @@ static int ingest_stream(tamis_ingest *ing, const char *path, tamis_reader *read
     pr.reader = reader;
     if (!ing->peek)
         renew_peek(ing);
-    if ((rc = consult_ledger(ing, &fr, pr.reader, &skip, err)) != 0)
+    if ((rc = ingest_consult_ledger(ing, &fr, pr.reader, &skip, err)) != 0)
         goto done;
     sum->files++;
     if (skip) {
@@ -714,7 +614,7 @@ static int ingest_stream(tamis_ingest *ing, const char *path, tamis_reader *read
             fprintf(ing->opts.messages, "tamis: %s: resuming after line %llu\n", path,
                     (unsigned long long)fr.ledger.committed_line);
     }
-    if (ing->opts.keep_raw && (rc = open_raw_archive(ing, &fr, err)) != 0)
+    if (ing->opts.keep_raw && (rc = ingest_open_raw_archive(ing, &fr, err)) != 0)
         goto done;
     if ((rc = begin_file(ing, &pr, &empty, err)) != 0)
         goto done;

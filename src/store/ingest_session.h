@@ -29,6 +29,7 @@
 #include "tamis/event.h"
 #include "tamis/ingest.h"
 #include "tamis/store.h"
+#include "tamis/reader.h"
 #include "tamis/user_state.h"
 #include "util/bytes.h"
 #include "util/strmap.h"
@@ -235,5 +236,13 @@ void ingest_apply_free(tamis_ingest *ing);
 int ingest_flush_span(tamis_ingest *ing, tamis_txn *txn, size_t *n_written, tamis_error *err) TAMIS_WUR;
 void ingest_span_drop(tamis_ingest *ing);
 void ingest_flush_free(tamis_ingest *ing);
+
+/* ingest_ledger.c: the file side. */
+char *ingest_join_path(const char *a, const char *b); /* a "/" b, tamis_free it */
+/* Looks the file up in the ledger: *skip for a file already fully ingested; for an
+ * interrupted one, truncates the rejects file back to what its last commit left. */
+int ingest_consult_ledger(tamis_ingest *ing, file_run *fr, tamis_reader *rd, bool *skip, tamis_error *err);
+/* Names fr's raw archive under <data>/raw/ and truncates it to the ledger's size. */
+int ingest_open_raw_archive(tamis_ingest *ing, file_run *fr, tamis_error *err);
 
 #endif
