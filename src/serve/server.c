@@ -48,6 +48,9 @@ const srv_route srv_routes[] = {
     {"GET", "/v1/users", false, TAMIS_SCOPE_READ, "/v1/users", srv_search_users, false},
     {"GET", "/", false, TAMIS_SCOPE_NONE, "/", srv_get_index, false},
     {"GET", "/assets/", true, TAMIS_SCOPE_NONE, "/assets/{file}", srv_get_asset, false},
+    {"GET", "/v1/apikeys", false, TAMIS_SCOPE_ADMIN, "/v1/apikeys", srv_get_apikeys, false},
+    {"POST", "/v1/apikeys", false, TAMIS_SCOPE_ADMIN, "/v1/apikeys", srv_post_apikeys, false},
+    {"DELETE", "/v1/apikeys/", true, TAMIS_SCOPE_ADMIN, "/v1/apikeys/{id}", srv_delete_apikey, false},
 };
 const size_t srv_n_routes = sizeof srv_routes / sizeof srv_routes[0];
 _Static_assert(sizeof srv_routes / sizeof srv_routes[0] < SRV_MAX_ROUTES, "raise SRV_MAX_ROUTES");

@@ -170,13 +170,36 @@ probes = {
     ("/", "get"): lambda: srv.call("GET", "/"),
     ("/assets/{file}", "get"): lambda: srv.call("GET", "/assets/app.js"),
     ("/v1/users/{key}", "delete"): lambda: srv.call("DELETE", "/v1/users/probe-contact", aauth),
+    ("/v1/apikeys", "get"): lambda: srv.call("GET", "/v1/apikeys", aauth),
+    ("/v1/apikeys", "post"): lambda: srv.call("POST", "/v1/apikeys", dict(aauth, **{"Content-Type": "application/json"}),
+                                              json.dumps({"scope": "read", "label": "probe"})),
+    ("/v1/apikeys/{id}", "delete"): lambda: srv.call("DELETE", "/v1/apikeys/" + probe_key_id(), aauth),
 }
+def probe_key_id():
+    keys = json.loads(srv.call("GET", "/v1/apikeys", aauth)[2])["keys"]
+    return [k["id"] for k in keys if k["label"] == "probe"][0]
 documented = {(p, m) for p, ops in srv.spec["paths"].items() for m in ops}
 assert documented == set(probes), ("routes without a probe", documented - set(probes), "probes of undocumented routes", set(probes) - documented)
 for (p, m), probe in probes.items():
     got = probe()
     assert got[0] == 200, (p, m, got[0], got[2][:300])
     srv.check_answer(p, m, got)
+# API keys while serving (admin): a new key works at once, a revoked one fails at once
+got = srv.call("POST", "/v1/apikeys", dict(aauth, **{"Content-Type": "application/json"}),
+               json.dumps({"scope": "write", "label": "made over http"}))
+made = json.loads(got[2])
+assert got[0] == 200 and made["key"].startswith("tms_" + made["id"]) and made["scope"] == "write", made
+mauth = {"Authorization": "Bearer " + made["key"]}
+assert srv.call("GET", "/v1/tiers", mauth)[0] == 200
+srv.error(srv.call("GET", "/v1/apikeys", mauth), 403, "forbidden")
+listed = json.loads(srv.call("GET", "/v1/apikeys", aauth)[2])["keys"]
+assert made["id"] in [k["id"] for k in listed] and "tms_" not in json.dumps(listed), listed
+assert srv.call("DELETE", "/v1/apikeys/" + made["id"], aauth)[0] == 200
+srv.error(srv.call("GET", "/v1/tiers", mauth), 401, "unauthorized")
+srv.error(srv.call("DELETE", "/v1/apikeys/ffffffff", aauth), 404, "unknown_key")
+for bad in ('{"scope": "root"}', '[]', '{"scope": "read", "label": "%s"}' % ("x" * 80)):
+    srv.error(srv.call("POST", "/v1/apikeys", dict(aauth, **{"Content-Type": "application/json"}), bad),
+              400, "bad_request")
 print("api ok")
 PY
 serve_stop
