@@ -217,36 +217,27 @@ static json_t *score_one(tamis_txn *t, tamis_results_reader *rd, const char *inp
 #define SCORE_SLICE_INPUTS 64
 
 typedef struct score_stream {
+    srv_text_stream text;       /* first: score_refill gets it */
     tamis_server *s;
     tamis_txn *txn;
     tamis_results_reader rd;
     json_t *inputs;
     size_t next;
     uint64_t unknown;
-    bool closed;                /* the closing "],"unknown":N}" is rendered */
-    char *buf;
-    size_t len, pos;
 } score_stream;
 
-static int score_refill(score_stream *x)
+static int score_refill(srv_text_stream *st, FILE *out)
 {
-    FILE *out;
+    score_stream *x = (score_stream *)st;
     tamis_error err = {0};
     size_t n = json_array_size(x->inputs);
-    free(x->buf); /* open_memstream's buffer, from libc */
-    x->buf = NULL;
-    x->len = x->pos = 0;
-    if (!(out = open_memstream(&x->buf, &x->len)))
-        return TAMIS_EINTERNAL;
     if (x->next == 0)
         fputs("{\"results\":[", out);
     for (size_t k = 0; k < SCORE_SLICE_INPUTS && x->next < n; k++, x->next++) {
         json_t *v = json_array_get(x->inputs, x->next), *m, *entry;
         char *text;
-        if (!(m = score_one(x->txn, &x->rd, json_string_value(v), json_string_length(v), &err))) {
-            fclose(out);
+        if (!(m = score_one(x->txn, &x->rd, json_string_value(v), json_string_length(v), &err)))
             return err.code ? err.code : TAMIS_EINTERNAL;
-        }
         x->unknown += json_array_size(m) == 0;
         entry = json_pack("{s:O,s:b,s:o}", "input", v, "known", json_array_size(m) > 0, "matches", m);
         text = json_dumps(entry, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -258,26 +249,9 @@ static int score_refill(score_stream *x)
     }
     if (x->next == n) {
         fprintf(out, "],\"unknown\":%llu}", (unsigned long long)x->unknown);
-        x->closed = true;
+        st->finished = true;
     }
-    return fclose(out) == 0 ? TAMIS_OK : TAMIS_EIO;
-}
-
-static ssize_t score_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    score_stream *x = cls;
-    (void)pos;
-    while (x->pos == x->len) {
-        if (x->closed)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        if (score_refill(x) != TAMIS_OK)
-            return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut answer */
-    }
-    if (max > x->len - x->pos)
-        max = x->len - x->pos;
-    memcpy(buf, x->buf + x->pos, max);
-    x->pos += max;
-    return (ssize_t)max;
+    return TAMIS_OK;
 }
 
 static void score_free(void *cls)
@@ -287,7 +261,7 @@ static void score_free(void *cls)
     tamis_txn_abort(x->txn);
     srv_long_reader_end(x->s);
     json_decref(x->inputs);
-    free(x->buf); /* open_memstream's buffer */
+    srv_text_stream_free(&x->text);
     tamis_free(x);
 }
 
@@ -311,6 +285,7 @@ enum MHD_Result srv_post_score(tamis_server *s, struct MHD_Connection *c, srv_re
         return srv_send_error(s, c, req, 503, "erasing", "an erasure is in progress; retry in a few seconds");
     }
     x = tamis_calloc(1, sizeof *x);
+    x->text.refill = score_refill;
     x->s = s;
     x->inputs = inputs;
     if ((rc = tamis_txn_begin(s->store, false, &x->txn, &err)) != 0) {
@@ -321,11 +296,11 @@ enum MHD_Result srv_post_score(tamis_server *s, struct MHD_Connection *c, srv_re
     }
     tamis_results_reader_init(&x->rd, s->store, x->txn, s->cfg);
     /* The first slice now: a store error still gets a proper error answer. */
-    if ((rc = score_refill(x)) != TAMIS_OK) {
+    if ((rc = srv_text_stream_fill(&x->text)) != TAMIS_OK) {
         score_free(x);
         return srv_send_error(s, c, req, 500, "store", "cannot read the results");
     }
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, score_read, x, score_free);
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, srv_text_stream_read, x, score_free);
     if (!resp) {
         score_free(x);
         return srv_send_error(s, c, req, 500, "internal", "cannot start the answer");
@@ -341,59 +316,34 @@ enum MHD_Result srv_post_score(tamis_server *s, struct MHD_Connection *c, srv_re
 #define EXPORT_SLICE_USERS 512 /* users rendered per refill of the stream's buffer */
 
 typedef struct export_stream {
+    srv_text_stream text;         /* first: export_refill gets it */
     tamis_server *s;
     tamis_txn *txn;               /* one snapshot for the whole answer */
     tamis_results_reader rd;
     uint32_t next_uid, end_uid;
-    bool ndjson, tier_filter, done;
+    bool ndjson, tier_filter;
     bool tiers[TAMIS_TIER__COUNT];
     size_t *cols, n_cols;
-    char *buf;                    /* rendered, not yet sent: buf[pos..len) */
-    size_t len, pos;
 } export_stream;
 
-/* Renders the next slice of users into x->buf (replacing what was sent). */
-static int export_refill(export_stream *x)
+/* Renders the next slice of users. */
+static int export_refill(srv_text_stream *text, FILE *out)
 {
-    FILE *out;
+    export_stream *x = (export_stream *)text;
     tamis_error err;
-    free(x->buf); /* open_memstream's buffer */
-    x->buf = NULL;
-    x->len = x->pos = 0;
-    if (!(out = open_memstream(&x->buf, &x->len)))
-        return TAMIS_EINTERNAL;
     for (unsigned n = 0; n < EXPORT_SLICE_USERS && x->next_uid < x->end_uid; n++, x->next_uid++) {
         int rc = tamis_results_get(&x->rd, x->next_uid, &err);
         if (rc == TAMIS_ENOTFOUND)
             continue;
-        if (rc) {
-            fclose(out);
+        if (rc)
             return rc;
-        }
         if (x->tier_filter && !x->tiers[x->rd.result.tier])
             continue;
         tamis_render_export_line(out, x->ndjson, x->cols, x->n_cols, &x->rd.row);
     }
     if (x->next_uid >= x->end_uid)
-        x->done = true;
-    return fclose(out) == 0 ? TAMIS_OK : TAMIS_EIO;
-}
-
-static ssize_t export_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    export_stream *x = cls;
-    (void)pos;
-    while (x->pos == x->len) {
-        if (x->done)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        if (export_refill(x) != TAMIS_OK)
-            return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut answer */
-    }
-    if (max > x->len - x->pos)
-        max = x->len - x->pos;
-    memcpy(buf, x->buf + x->pos, max);
-    x->pos += max;
-    return (ssize_t)max;
+        text->finished = true;
+    return TAMIS_OK;
 }
 
 static void export_free(void *cls)
@@ -402,7 +352,7 @@ static void export_free(void *cls)
     tamis_results_reader_free(&x->rd);
     tamis_txn_abort(x->txn);
     srv_long_reader_end(x->s);
-    free(x->buf); /* open_memstream's buffer */
+    srv_text_stream_free(&x->text);
     tamis_free(x->cols);
     tamis_free(x);
 }
@@ -449,6 +399,7 @@ enum MHD_Result srv_get_export(tamis_server *s, struct MHD_Connection *c, srv_re
 {
     export_stream *x = tamis_calloc(1, sizeof *x);
     struct MHD_Response *resp;
+    x->text.refill = export_refill;
     tamis_error err = {0};
     char why[128];
     int rc;
@@ -476,13 +427,13 @@ enum MHD_Result srv_get_export(tamis_server *s, struct MHD_Connection *c, srv_re
         return srv_send_error(s, c, req, 500, "store", err.msg);
     }
     if (!x->ndjson) { /* the header goes first */
-        FILE *out = open_memstream(&x->buf, &x->len);
+        FILE *out = open_memstream(&x->text.buf, &x->text.len);
         if (out) {
             tamis_render_export_header(out, x->cols, x->n_cols);
             fclose(out);
         }
     }
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_read, x, export_free);
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, srv_text_stream_read, x, export_free);
     if (!resp) {
         export_free(x);
         return srv_send_error(s, c, req, 500, "internal", "cannot start the answer");

@@ -261,6 +261,44 @@ enum MHD_Result srv_get_metrics(tamis_server *s, struct MHD_Connection *c, srv_r
     return ok;
 }
 
+int srv_text_stream_fill(srv_text_stream *st)
+{
+    FILE *out;
+    int rc;
+    free(st->buf); /* open_memstream's buffer, from libc */
+    st->buf = NULL;
+    st->len = st->pos = 0;
+    if (!(out = open_memstream(&st->buf, &st->len)))
+        return TAMIS_EINTERNAL;
+    rc = st->refill(st, out);
+    if (fclose(out) != 0 && rc == TAMIS_OK)
+        rc = TAMIS_EIO;
+    return rc;
+}
+
+ssize_t srv_text_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    srv_text_stream *st = cls;
+    (void)pos;
+    while (st->pos == st->len) {
+        if (st->finished)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (srv_text_stream_fill(st) != TAMIS_OK)
+            return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut answer */
+    }
+    if (max > st->len - st->pos)
+        max = st->len - st->pos;
+    memcpy(buf, st->buf + st->pos, max);
+    st->pos += max;
+    return (ssize_t)max;
+}
+
+void srv_text_stream_free(srv_text_stream *st)
+{
+    free(st->buf); /* open_memstream's buffer */
+    st->buf = NULL;
+}
+
 static void free_thread_reader(void *p)
 {
     tamis_results_reader *rd = p;
@@ -464,6 +502,17 @@ static int parse_listen(const char *text, struct sockaddr_in *addr, tamis_error 
     return TAMIS_OK;
 }
 
+/* Frees what tamis_server_start made, after the daemon and the writer are gone. */
+static void free_server(tamis_server *s)
+{
+    pthread_rwlock_destroy(&s->store_lock);
+    pthread_mutex_destroy(&s->long_mu);
+    pthread_cond_destroy(&s->long_cv);
+    pthread_key_delete(s->reader_key);
+    pthread_mutex_destroy(&s->rate_mu);
+    tamis_free(s);
+}
+
 int tamis_server_start(tamis_store *store, const tamis_model_config *cfg, const tamis_server_options *opts,
                        tamis_server **out, tamis_error *err)
 {
@@ -504,12 +553,7 @@ int tamis_server_start(tamis_store *store, const tamis_model_config *cfg, const 
         pthread_rwlockattr_destroy(&attr);
     }
     if ((rc = srv_writer_start(s, &s->writer, err)) != 0) {
-        pthread_rwlock_destroy(&s->store_lock);
-        pthread_mutex_destroy(&s->long_mu);
-        pthread_cond_destroy(&s->long_cv);
-        pthread_key_delete(s->reader_key);
-        pthread_mutex_destroy(&s->rate_mu);
-        tamis_free(s);
+        free_server(s);
         return rc;
     }
     s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, answer, s,
@@ -519,12 +563,7 @@ int tamis_server_start(tamis_store *store, const tamis_model_config *cfg, const 
                                  MHD_OPTION_NOTIFY_COMPLETED, finished, s, MHD_OPTION_END);
     if (!s->daemon) {
         srv_writer_stop(s->writer);
-        pthread_rwlock_destroy(&s->store_lock);
-        pthread_mutex_destroy(&s->long_mu);
-        pthread_cond_destroy(&s->long_cv);
-        pthread_key_delete(s->reader_key);
-        pthread_mutex_destroy(&s->rate_mu);
-        tamis_free(s);
+        free_server(s);
         return tamis_error_set(err, TAMIS_EIO, "cannot listen on %s", opts->listen ? opts->listen : "127.0.0.1:8080");
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -546,10 +585,5 @@ void tamis_server_stop(tamis_server *s)
     MHD_stop_daemon(s->daemon);
     srv_writer_stop(s->writer);
     srv_dash_free(s->dash);
-    pthread_rwlock_destroy(&s->store_lock);
-    pthread_mutex_destroy(&s->long_mu);
-    pthread_cond_destroy(&s->long_cv);
-    pthread_key_delete(s->reader_key);
-    pthread_mutex_destroy(&s->rate_mu);
-    tamis_free(s);
+    free_server(s);
 }

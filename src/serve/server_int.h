@@ -159,6 +159,19 @@ void srv_writer_metrics(srv_writer *w, FILE *out);
 #include "model/results.h"
 tamis_results_reader *srv_thread_reader(tamis_server *s, tamis_txn *t);
 
+/* A chunked answer rendered a piece at a time: refill writes the next piece to out
+ * (and sets finished with the last); srv_text_stream_read is the libmicrohttpd
+ * content reader of a struct whose first member is the srv_text_stream. */
+typedef struct srv_text_stream {
+    char *buf;                /* rendered, not yet sent: buf[pos..len) (open_memstream's) */
+    size_t len, pos;
+    bool finished;
+    int (*refill)(struct srv_text_stream *st, FILE *out);
+} srv_text_stream;
+int srv_text_stream_fill(srv_text_stream *st); /* renders the next piece now */
+ssize_t srv_text_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
+void srv_text_stream_free(srv_text_stream *st);
+
 /* Streams (long readers): begin is false while an erasure waits or runs. */
 bool srv_long_reader_begin(tamis_server *s);
 void srv_long_reader_end(tamis_server *s);
