@@ -31,7 +31,7 @@ static const command commands[] = {
     {"transitions", tamis_cmd_transitions, "tier x tier matrix between two snapshots, or who moved"},
     {"cooling", tamis_cmd_cooling, "active users whose trend is cooling, most urgent first, with reasons"},
     {"apikey", tamis_cmd_apikey, "create, list or revoke API keys for tamis serve"},
-    {"serve", tamis_cmd_serve, "serve the HTTP API (users' results, metrics) until stopped"},
+    {"serve", tamis_cmd_serve, "serve the HTTP API and dashboard; ingest and rescore continuously"},
     {"backtest", tamis_cmd_backtest, "how well the score predicted replies, clicks, purchases or activity"},
     {"forget", tamis_cmd_forget, "erase users and every trace of them"},
     {"config", tamis_cmd_config, "print the effective model configuration (weights, thresholds, country rules)"},
