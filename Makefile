@@ -44,7 +44,12 @@ run: build
 	./build/tamis --data $(DATA) snapshot --as-of 2026-11-01T00:00:00Z
 	./build/tamis --data $(DATA) transitions --from 2026-10-01 --to 2026-11-01
 	./build/tamis --data $(DATA) backtest --as-of 2026-10-15T00:00:00Z --horizon 14d --outcome reply
+	./build/tamis --data $(DATA) segment create engaged_vn 'tier in ("daily_active", "high_interaction", "occasional") and country = "VN" and reply_30 > 0 and days_since(last_seen) <= 14d'
+	./build/tamis --data $(DATA) segment show engaged_vn
+	./build/tamis --data $(DATA) segment members engaged_vn --columns user,score,tier,best_channel,best_hour | head -6
 	./build/tamis --data $(DATA) cooling --as-of 2026-11-01T00:00:00Z --limit 5
+	./build/tamis --data $(DATA) rfm --as-of 2026-11-01T00:00:00Z
+	./build/tamis --data $(DATA) cross tier country --max-groups 8
 	@for u in $$(./build/tamis --data $(DATA) export --columns user,tier --tier daily_active 2>/dev/null | sed -n 2p | cut -d, -f1) \
 	          $$(./build/tamis --data $(DATA) export --columns user,tier --tier silent 2>/dev/null | sed -n 2p | cut -d, -f1) \
 	          $$(./build/tamis --data $(DATA) export --columns user,tier --tier unreachable 2>/dev/null | sed -n 2p | cut -d, -f1); do \
@@ -76,6 +81,8 @@ bench: build
 	bash bench/score.sh
 	bash bench/review.sh
 	bash bench/serve.sh
+	bash bench/pg_export.sh
+	bash bench/audiences.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

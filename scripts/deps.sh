@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   liblmdb-dev lmdb-utils libzstd-dev zstd zlib1g-dev libxxhash-dev
   libjansson-dev libinih-dev libroaring-dev libcmocka-dev libssl-dev libmicrohttpd-dev
-  libphonenumber-dev libicu-dev libprotobuf-dev libboost-dev
+  libphonenumber-dev libicu-dev libprotobuf-dev libboost-dev libpq-dev postgresql
   tzdata time gzip
   nodejs chromium wrk curl python3 python3-yaml
 )

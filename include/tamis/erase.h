@@ -1,7 +1,7 @@
 /* erase.h — forgetting users (src/store/erase.c).
  *
  * tamis_store_forget removes each user's key, contact record, activity, score, its
- * entries in every daily snapshot, identities and phone index entries in one
+ * entries in every daily snapshot and saved segment, identities and phone index entries in one
  * transaction, then scrubs what LMDB and the text files of
  * the data directory might still hold:
  *   - the environment is rewritten with live records only (store.h), because LMDB

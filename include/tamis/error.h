@@ -28,7 +28,8 @@ typedef enum tamis_rc {
     TAMIS_ELIMIT,    /* a named cap was exceeded */
     TAMIS_EBUSY,     /* another tamis process holds the data directory */
     TAMIS_ECORRUPT,  /* stored bytes failed to decode */
-    TAMIS_EINTERNAL  /* a bug in tamis */
+    TAMIS_EINTERNAL, /* a bug in tamis */
+    TAMIS_EDB        /* a database server (PostgreSQL export) refused or failed */
 } tamis_rc;
 
 #define TAMIS_ERROR_MSG_MAX 512

@@ -39,6 +39,9 @@ typedef struct tamis_score_summary {
 int tamis_score_run(tamis_store *store, const tamis_model_config *cfg, const tamis_score_options *opts,
                     tamis_score_summary *sum, tamis_error *err) TAMIS_WUR;
 
+/* The moment the stored results are as of (Tc: the last run's T rounded up to the
+ * hour); false when nothing was scored yet. */
+bool tamis_score_as_of(tamis_txn *t, int64_t *tc_ms);
 /* Names of the store's platforms by id (borrowed from the store). */
 void tamis_score_platform_names(const tamis_store *store, tamis_platform_names *names);
 

@@ -255,6 +255,20 @@ int tamis_apikey_record_put(tamis_txn *t, const char *id, const void *data, size
 int tamis_apikey_record_get(tamis_txn *t, const char *id, const void **data, size_t *len,
                             tamis_error *err) TAMIS_WUR;
 /* Calls fn(ctx, id, id_len, data, len) for every record in id order until non-zero. */
+/* Saved segments by name: kind 'd' is the definition record (format owned by
+ * src/segment/), 'm' and 'p' the membership bitmaps of the last evaluation and the one
+ * before (CRoaring portable serialisation over uids). get: TAMIS_ENOTFOUND when
+ * absent; foreach visits one kind in name order. */
+int tamis_segment_record_put(tamis_txn *t, char kind, const char *name, const void *data, size_t len,
+                             tamis_error *err) TAMIS_WUR;
+int tamis_segment_record_get(tamis_txn *t, char kind, const char *name, const void **data, size_t *len,
+                             tamis_error *err) TAMIS_WUR;
+int tamis_segment_record_del(tamis_txn *t, char kind, const char *name, tamis_error *err) TAMIS_WUR;
+int tamis_segment_records_foreach(tamis_txn *t, char kind,
+                                  int (*fn)(void *ctx, const char *name, size_t name_len, const void *data, size_t len),
+                                  void *ctx, tamis_error *err) TAMIS_WUR;
+/* Takes uid out of every segment's membership (erasure). */
+int tamis_segments_forget_uid(tamis_txn *t, uint32_t uid, tamis_error *err) TAMIS_WUR;
 int tamis_apikey_records_foreach(tamis_txn *t,
                                  int (*fn)(void *ctx, const char *id, size_t id_len, const void *data, size_t len),
                                  void *ctx, tamis_error *err) TAMIS_WUR;

@@ -20,7 +20,8 @@ enum {
     TAMIS_EXIT_USAGE = 2,    /* bad command line */
     TAMIS_EXIT_REJECTS = 3,  /* more rejected records than --max-errors; good ones kept */
     TAMIS_EXIT_NOTFOUND = 4, /* the named user or file does not exist */
-    TAMIS_EXIT_BUSY = 5      /* another tamis process holds the data directory */
+    TAMIS_EXIT_BUSY = 5,     /* another tamis process holds the data directory */
+    TAMIS_EXIT_DB = 6        /* the database of `export --to` failed; it is left as it was */
 };
 
 typedef struct tamis_cli {
@@ -95,5 +96,12 @@ int tamis_cmd_cooling(const tamis_cli *cli, int argc, char **argv);
 int tamis_cmd_backtest(const tamis_cli *cli, int argc, char **argv);
 int tamis_cmd_apikey(const tamis_cli *cli, int argc, char **argv);
 int tamis_cmd_serve(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_segment(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_rfm(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_cross(const tamis_cli *cli, int argc, char **argv);
+int tamis_cmd_tag_groups(const tamis_cli *cli, int argc, char **argv);
+/* --window DAYS or DAYSd (1..TAMIS_RFM_MAX_WINDOW_DAYS), shared by rfm and cross
+ * (src/cli/cmd_rfm.c); prints "tamis CMD: ..." and returns -1 when bad. */
+int tamis_cli_parse_window_days(const char *cmd, const char *value, unsigned *out);
 
 #endif

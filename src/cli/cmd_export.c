@@ -1,5 +1,6 @@
 /* cmd_export.c — `tamis export`: every scored user's result and features as CSV or
- * NDJSON, with stable documented columns (include/tamis/columns.h, docs/MODEL.md). */
+ * NDJSON, with stable documented columns (include/tamis/columns.h, docs/MODEL.md), or
+ * into PostgreSQL tables with --to (include/tamis/pg_export.h, docs/EXPORT_POSTGRES.md). */
 #define _GNU_SOURCE /* fputs_unlocked: this thread is the stream's only writer */
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +10,8 @@
 #include "model/render.h"
 #include "model/results.h"
 #include "tamis/alloc.h"
+#include "tamis/pg_export.h"
+#include "tamis/segment.h"
 #include "util/workpool.h"
 
 #define MAX_THREADS 8
@@ -20,7 +23,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: tamis [--data DIR] export [--format csv|ndjson] [--columns A,B,...]\n"
-            "                          [--tier T[,T...]] [-o FILE]\n"
+            "                          [--tier T[,T...]] [-o FILE | --to postgresql://...]\n"
             "\n"
             "Write every scored user (run `tamis score` first): user, score, tier, trend,\n"
             "sub-scores, channel, hour, cadence, every feature and the reasons. Columns and\n"
@@ -30,8 +33,16 @@ static void usage(FILE *out)
             "  --columns L   comma-separated column names\n"
             "  --tier L      only users in these tiers\n"
             "  -o FILE       write to FILE (written to FILE.tmp, renamed when complete)\n"
+            "  --to URL      write into the PostgreSQL database of URL (postgresql:// or\n"
+            "                postgres://, as libpq reads it) instead: table tamis_users gets one\n"
+            "                row per user, one column per export column, in one transaction that\n"
+            "                inserts, updates and deletes so the table holds exactly the exported\n"
+            "                users; a failure changes nothing. --tier applies; --columns must\n"
+            "                include user (other columns keep their values); --format does not\n"
+            "                apply. Tables and columns: docs/EXPORT_POSTGRES.md\n"
             "\n"
-            "exit codes: 0 ok, 1 failure, 2 usage, 5 store busy\n");
+            "exit codes: 0 ok, 1 failure, 2 usage, 5 store busy, 6 database error (--to: the\n"
+            "database is left as it was)\n");
 }
 
 typedef struct export_ctx {
@@ -93,7 +104,38 @@ static int add_tier(void *vctx, const char *item, size_t len)
     return 0;
 }
 
-static int export(const tamis_cli *cli, export_ctx *x, const char *path)
+/* --to URL: the rows go into PostgreSQL (include/tamis/pg_export.h). */
+static int export_pg(tamis_store *store, const tamis_model_config *cfg, const export_ctx *x, bool all_columns,
+                     const char *url)
+{
+    tamis_pg_export_options opt = {.cols = all_columns ? NULL : x->cols,
+                                   .n_cols = all_columns ? 0 : x->n_cols,
+                                   .tiers = x->tier_filter ? x->tiers : NULL,
+                                   .threads = tamis_cpu_count(MAX_THREADS)};
+    tamis_pg_export_stats st;
+    tamis_pg_segment_set segs;
+    tamis_error err = {0};
+    int rc = tamis_segment_pg_collect(store, &segs, &err);
+
+    if (rc)
+        return tamis_cli_fail("export", rc, err.msg);
+    opt.segments = segs.segments; /* the saved segments, and no others */
+    opt.n_segments = segs.n;
+    opt.prune_segments = true;
+    rc = tamis_pg_export(url, store, cfg, &opt, &st, &err);
+    tamis_segment_pg_free(&segs);
+    if (rc)
+        return tamis_cli_fail("export", rc, err.msg);
+    fprintf(stderr,
+            "export: %llu user(s) to PostgreSQL: %llu inserted, %llu updated, %llu unchanged, %llu deleted"
+            " in %.2f s; %llu segment(s)\n",
+            (unsigned long long)st.rows, (unsigned long long)st.inserted, (unsigned long long)st.updated,
+            (unsigned long long)st.unchanged, (unsigned long long)st.deleted, st.seconds,
+            (unsigned long long)st.segments);
+    return TAMIS_EXIT_OK;
+}
+
+static int export(const tamis_cli *cli, export_ctx *x, const char *path, const char *url, bool all_columns)
 {
     tamis_store_options so = TAMIS_CLI_STORE_OPTIONS(cli, true);
     tamis_model_config *cfg = NULL;
@@ -107,6 +149,12 @@ static int export(const tamis_cli *cli, export_ctx *x, const char *path)
     if ((rc = tamis_store_open(cli->data_dir, &so, &store, &err)) != 0) {
         tamis_model_config_free(cfg);
         return tamis_cli_fail("export", rc, err.msg);
+    }
+    if (url) {
+        rc = export_pg(store, cfg, x, all_columns, url);
+        tamis_store_close(store);
+        tamis_model_config_free(cfg);
+        return rc;
     }
     x->out = stdout;
     if (path) {
@@ -142,16 +190,32 @@ static int export(const tamis_cli *cli, export_ctx *x, const char *path)
     return TAMIS_EXIT_OK;
 }
 
+/* --to takes a PostgreSQL URL, alone: not with -o or --format. */
+static int check_url(const char *url, const char *path, bool format_given)
+{
+    if (strncmp(url, "postgresql://", 13) != 0 && strncmp(url, "postgres://", 11) != 0) {
+        fprintf(stderr, "tamis export: --to: expected a postgresql:// or postgres:// URL\n");
+        return -1;
+    }
+    if (path || format_given) {
+        fprintf(stderr, "tamis export: --to writes to a database: -o and --format do not apply\n");
+        return -1;
+    }
+    return 0;
+}
+
 int tamis_cmd_export(const tamis_cli *cli, int argc, char **argv)
 {
     static const struct option longopts[] = {{"format", required_argument, 0, 'f'},
                                               {"columns", required_argument, 0, 'c'},
                                               {"tier", required_argument, 0, 't'},
                                               {"output", required_argument, 0, 'o'},
+                                              {"to", required_argument, 0, 'T'},
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
     export_ctx x;
-    const char *path = NULL, *columns = NULL;
+    const char *path = NULL, *columns = NULL, *url = NULL;
+    bool format_given = false;
     int c, fmt, rc;
 
     memset(&x, 0, sizeof x);
@@ -162,6 +226,7 @@ int tamis_cmd_export(const tamis_cli *cli, int argc, char **argv)
             if ((fmt = tamis_cli_parse_format("export", optarg, 1u << TAMIS_OUT_CSV | 1u << TAMIS_OUT_NDJSON)) < 0)
                 return TAMIS_EXIT_USAGE;
             x.format = (tamis_out_format)fmt;
+            format_given = true;
             break;
         case 'c': columns = optarg; break;
         case 't':
@@ -169,6 +234,7 @@ int tamis_cmd_export(const tamis_cli *cli, int argc, char **argv)
                 return TAMIS_EXIT_USAGE;
             break;
         case 'o': path = optarg; break;
+        case 'T': url = optarg; break;
         case 'h': usage(stdout); return TAMIS_EXIT_OK;
         default: usage(stderr); return TAMIS_EXIT_USAGE;
         }
@@ -177,6 +243,8 @@ int tamis_cmd_export(const tamis_cli *cli, int argc, char **argv)
         fprintf(stderr, "tamis export: unexpected argument '%s'\n", argv[optind]);
         return TAMIS_EXIT_USAGE;
     }
+    if (url && check_url(url, path, format_given) != 0)
+        return TAMIS_EXIT_USAGE;
     /* a list of n names has at least 2n - 1 bytes */
     x.cols = tamis_calloc(columns ? strlen(columns) / 2 + 2 : tamis_column_count(), sizeof *x.cols);
     if (columns) {
@@ -188,7 +256,7 @@ int tamis_cmd_export(const tamis_cli *cli, int argc, char **argv)
         for (size_t i = 0; i < tamis_column_count(); i++)
             x.cols[x.n_cols++] = i;
     }
-    rc = export(cli, &x, path);
+    rc = export(cli, &x, path, url, columns == NULL);
     tamis_free(x.cols);
     return rc;
 }

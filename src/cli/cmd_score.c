@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "tamis/model_config.h"
 #include "tamis/score_run.h"
+#include "tamis/segment.h"
 #include "tamis/store.h"
 
 static void usage(FILE *out)
@@ -87,6 +88,12 @@ int tamis_cmd_score(const tamis_cli *cli, int argc, char **argv)
     rc = tamis_score_run(store, cfg, &opts, &sum, &err);
     tamis_progress_finish(opts.progress);
     tamis_progress_free(opts.progress);
+    if (rc == 0) { /* saved segments follow the results */
+        size_t refreshed = 0;
+        rc = tamis_segment_refresh(store, cfg, NULL, &refreshed, &err);
+        if (rc == 0 && refreshed && !quiet)
+            fprintf(stderr, "score: %zu segment(s) refreshed\n", refreshed);
+    }
     tamis_store_close(store);
     tamis_model_config_free(cfg);
     if (rc)

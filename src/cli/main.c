@@ -33,7 +33,11 @@ static const command commands[] = {
     {"apikey", tamis_cmd_apikey, "create, list or revoke API keys for tamis serve"},
     {"serve", tamis_cmd_serve, "serve the HTTP API and dashboard; ingest and rescore continuously"},
     {"backtest", tamis_cmd_backtest, "how well the score predicted replies, clicks, purchases or activity"},
+    {"segment", tamis_cmd_segment, "saved audiences: expressions over features, tiers, tags; members, diffs"},
     {"forget", tamis_cmd_forget, "erase users and every trace of them"},
+    {"rfm", tamis_cmd_rfm, "recency, frequency, monetary quintiles and named RFM segments of purchasers"},
+    {"cross", tamis_cmd_cross, "cross a few labels into at most N groups covering everyone"},
+    {"tag-groups", tamis_cmd_tag_groups, "tag sets shared by many users (frequent itemsets), largest first"},
     {"config", tamis_cmd_config, "print the effective model configuration (weights, thresholds, country rules)"},
 };
 
@@ -93,6 +97,7 @@ int tamis_exit_code_for(int rc)
     case TAMIS_EUSAGE: return TAMIS_EXIT_USAGE;
     case TAMIS_ENOTFOUND: return TAMIS_EXIT_NOTFOUND;
     case TAMIS_EBUSY: return TAMIS_EXIT_BUSY;
+    case TAMIS_EDB: return TAMIS_EXIT_DB;
     default: return TAMIS_EXIT_FAILURE;
     }
 }

@@ -42,6 +42,7 @@ static int fill(tamis_results_reader *rd, uint32_t uid, const void *data, size_t
     tamis_zone_source source;
     int rc;
 
+    rd->uid = uid;
     if ((rc = tamis_record_decode(data, len, &rd->result, &rd->features, err)) != 0) {
         tamis_error_prefix(err, "score of uid %u", uid);
         return rc;

@@ -21,6 +21,7 @@ typedef struct tamis_results_reader {
     tamis_features features;
     tamis_contact contact;
     tamis_export_row row;
+    uint32_t uid;                   /* the user the fields above belong to */
 } tamis_results_reader;
 
 /* Called per user with reader->row filled; non-zero stops (and is returned). */

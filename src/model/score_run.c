@@ -37,6 +37,13 @@ typedef struct run_ctx {
     size_t n_todo, cap_todo;
 } run_ctx;
 
+bool tamis_score_as_of(tamis_txn *t, int64_t *tc_ms)
+{
+    bool present = false;
+    *tc_ms = tamis_meta_get_i64(t, META_WINDOW_END, &present);
+    return present;
+}
+
 void tamis_score_platform_names(const tamis_store *store, tamis_platform_names *names)
 {
     memset(names, 0, sizeof *names);

@@ -28,12 +28,14 @@
 #include "tamis/erase.h"
 #include "tamis/ingest.h"
 #include "tamis/score_run.h"
+#include "tamis/segment.h"
 #include "tamis/snapshot.h"
 #include "tamis/tz.h"
 
 #define HOUR_MS 3600000LL
 #define DAY_MS 86400000LL
 #define SESSION_RECYCLE_EVENTS 20000000ull /* a fresh ingest session after this many */
+#define SEGMENT_REFRESH_S 60                /* saved segments refreshed at most this often */
 #define GROUP_MAX_JOBS 64                  /* requests committed together, at most */
 #define GROUP_MAX_BYTES (16u << 20)        /* and their bodies' bytes */
 
@@ -58,6 +60,7 @@ struct srv_writer {
     int64_t next_snapshot_ms;  /* wall clock of the next local midnight; 0: none */
     int64_t last_tc_hour;      /* the hour the last run scored as of */
     double last_run_s;
+    time_t segments_refreshed_s; /* CLOCK_MONOTONIC seconds of the last refresh (scorer only) */
 
     atomic_ullong events_accepted, events_rejected, events_duplicate;
     atomic_ullong score_runs, users_rescored, snapshots, score_failures;
@@ -116,6 +119,15 @@ static void rescore(srv_writer *w)
     }
     atomic_fetch_add(&w->score_runs, 1);
     atomic_fetch_add(&w->users_rescored, sum.users_scored);
+    if (t1.tv_sec - w->segments_refreshed_s >= SEGMENT_REFRESH_S) { /* a full pass per segment: not every run */
+        size_t n = 0;
+        pthread_rwlock_rdlock(&s->store_lock);
+        rc = tamis_segment_refresh(s->store, s->cfg, NULL, &n, &err);
+        pthread_rwlock_unlock(&s->store_lock);
+        if (rc)
+            fprintf(stderr, "tamis: serve: refreshing segments failed: %s\n", err.msg);
+        w->segments_refreshed_s = t1.tv_sec;
+    }
     pthread_mutex_lock(&w->mu);
     w->last_run_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     w->last_tc_hour = (so.as_of_ms + HOUR_MS - 1) / HOUR_MS;

@@ -273,6 +273,8 @@ static int forget_one(tamis_txn *txn, const char *key, scrub_set *set, tamis_for
     if (rc == 0)
         rc = tamis_snapshots_forget_user(txn, uid, err);
     if (rc == 0)
+        rc = tamis_segments_forget_uid(txn, uid, err);
+    if (rc == 0)
         sum->users_forgotten++;
     return rc;
 }

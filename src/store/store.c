@@ -24,7 +24,7 @@
 
 const char *const store_db_names[DB__COUNT] = {
     "meta", "keys", "users", "activity", "identities", "phones", "platforms", "ledger", "scores", "marks", "snapshots",
-    "apikeys",
+    "apikeys", "segments",
 };
 
 unsigned store_db_flags(int db)

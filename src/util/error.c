@@ -55,6 +55,7 @@ const char *tamis_strerror(int code)
     case TAMIS_EBUSY: return "data directory busy";
     case TAMIS_ECORRUPT: return "corrupt data";
     case TAMIS_EINTERNAL: return "internal error";
+    case TAMIS_EDB: return "database error";
     default: return "unknown error";
     }
 }
