@@ -5,7 +5,9 @@
  *     and reply_30 > 0 and days_since(last_seen) <= 7d and not has_tag("staff")
  *
  * Identifiers are the columns of the one column table (include/tamis/columns.h: every
- * feature, sub-score, tier, trend, channel, ...) plus `country`; functions are
+ * feature, sub-score, tier, trend, channel, ...) plus `country` and the RFM names
+ * (r_score, f_score, m_score, fm_score, rfm_segment, recency_days, frequency,
+ * monetary: include/tamis/rfm.h, 365 days as of the scoring time); functions are
  * has_tag("t"), attr("key"), consent("platform"), days_since(time) and
  * segment("name"). Literals: numbers, "strings", durations (14d, 12h, 30m, 2w; in
  * days), dates and times (2026-11-01, 2026-11-01T08:00:00Z), true, false, null.
@@ -56,6 +58,8 @@ typedef struct tamis_expr_input {
     const tamis_export_row *row;    /* result and features (columns.h) */
     const tamis_contact *contact;   /* tags, attributes, country; may be NULL */
     int64_t as_of_ms;               /* "now" for days_since(): the scoring time */
+    const struct tamis_rfm_user *rfm; /* the user's RFM (include/tamis/rfm.h); NULL: not
+                                       a purchaser, or RFM not computed */
 } tamis_expr_input;
 
 /* Compiles text (len bytes). TAMIS_EINPUT with "line L, col C: ..." for an error in
@@ -70,7 +74,11 @@ bool tamis_expr_match(const tamis_expr *e, const tamis_expr_input *in);
 /* The compiled form, one node per line with its type (`tamis segment --explain`). */
 void tamis_expr_explain(const tamis_expr *e, FILE *out);
 
-/* The names an expression can use: the columns, then `country`. */
+/* Whether the expression reads RFM names (r_score, rfm_segment, ...): the caller then
+ * computes RFM (tamis_rfm_compute) and passes each user's row. */
+bool tamis_expr_uses_rfm(const tamis_expr *e);
+
+/* The names an expression can use: the columns, then `country` and the RFM names. */
 size_t tamis_expr_name_count(void);
 const char *tamis_expr_name(size_t i);
 

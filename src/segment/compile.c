@@ -12,10 +12,13 @@
 #include "tamis/alloc.h"
 #include "tamis/event.h"
 #include "tamis/model_config.h"
+#include "tamis/rfm.h"
 #include "tamis/score.h"
 
-#define N_EXTRA_NAMES 1
-static const char *const extra_names[N_EXTRA_NAMES] = {"country"};
+#define N_EXTRA_NAMES (1 + RF__COUNT)
+static const char *const extra_names[N_EXTRA_NAMES] = {"country",      "r_score",      "f_score",   "m_score",
+                                                       "fm_score",     "rfm_segment",  "recency_days",
+                                                       "frequency",    "monetary"};
 static const char *const functions[] = {"has_tag", "attr", "consent", "days_since", "segment"};
 
 size_t tamis_expr_name_count(void)
@@ -85,6 +88,18 @@ static const char *tier_at(size_t i)
 static const char *trend_at(size_t i)
 {
     return tamis_trend_name((int)i);
+}
+static const char *rfm_segment_at(size_t i)
+{
+    return tamis_rfm_segment_name((unsigned)i);
+}
+
+bool tamis_expr_uses_rfm(const tamis_expr *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (e->nodes[i].kind == N_RFM)
+            return true;
+    return false;
 }
 
 typedef struct compiler {
@@ -283,6 +298,13 @@ static int compile_name(compiler *c, int idx)
         n->type = VT_STRING;
         return TAMIS_OK;
     }
+    for (int f = 0; f < RF__COUNT; f++)
+        if (strcmp(n->str, extra_names[1 + f]) == 0) {
+            n->kind = N_RFM;
+            n->col_index = f;
+            n->type = f == RF_SEGMENT ? VT_STRING : VT_NUMBER;
+            return TAMIS_OK;
+        }
     suggest(n->str, tamis_expr_name, tamis_expr_name_count(), hint, sizeof hint);
     if (!hint[0] && (strcmp(n->str, "tag") == 0 || strcmp(n->str, "tags") == 0))
         snprintf(hint, sizeof hint, "; tags are tested with has_tag(\"...\")");
@@ -295,6 +317,11 @@ static int check_word(compiler *c, int col_node, int lit)
     node *cn = &c->e->nodes[col_node], *ln = &c->e->nodes[lit];
     const char *col;
     char hint[128];
+    if (cn->kind == N_RFM && cn->col_index == RF_SEGMENT && ln->kind == N_STRING &&
+        tamis_rfm_segment_find(ln->str, strlen(ln->str)) < 0) {
+        suggest(ln->str, rfm_segment_at, TAMIS_RFM__COUNT, hint, sizeof hint);
+        return expr_error(c->err, TAMIS_EINPUT, ln->line, ln->col, "unknown RFM segment '%s'%s", ln->str, hint);
+    }
     if (cn->kind != N_COLUMN || ln->kind != N_STRING)
         return TAMIS_OK;
     col = tamis_column_name((size_t)cn->col_index);

@@ -9,6 +9,7 @@
 
 #include "expr_int.h"
 #include "tamis/event.h"
+#include "tamis/rfm.h"
 
 typedef enum truth { T_FALSE = 0, T_TRUE = 1, T_UNKNOWN = 2 } truth;
 
@@ -66,6 +67,25 @@ static xval value(const tamis_expr *e, int idx, const tamis_expr_input *in)
         }
         break;
     }
+    case N_RFM:
+        if (in->rfm) {
+            const tamis_rfm_user *r = in->rfm;
+            v.type = VT_NUMBER;
+            switch ((rfm_field)n->col_index) {
+            case RF_R: v.num = r->r; break;
+            case RF_F: v.num = r->f; break;
+            case RF_M: v.num = r->m; break;
+            case RF_FM: v.num = r->fm; break;
+            case RF_RECENCY_DAYS: v.num = (double)r->raw.recency_hours / 24.0; break;
+            case RF_FREQUENCY: v.num = r->raw.frequency; break;
+            case RF_MONETARY: v.num = (double)r->raw.monetary_micros / 1e6; break;
+            default:
+                v.type = VT_STRING;
+                v.s = tamis_rfm_segment_name(r->segment);
+                break;
+            }
+        }
+        break;
     case N_COUNTRY:
         if (in->contact && in->contact->country[0]) {
             v.type = VT_STRING;
@@ -233,6 +253,7 @@ static void explain(const tamis_expr *e, int idx, int indent, FILE *out)
     case N_ISNULL: fprintf(out, "is %snull\n", n->negated ? "not " : ""); break;
     case N_COLUMN: fprintf(out, "column %s : %s\n", tamis_column_name((size_t)n->col_index), type_text[n->type]); break;
     case N_COUNTRY: fputs("contact country : string\n", out); break;
+    case N_RFM: fprintf(out, "rfm field %d : %s (365 days as of the scoring time)\n", n->col_index, type_text[n->type]); break;
     case N_HAS_TAG: fprintf(out, "has tag \"%s\" : boolean\n", n->str); break;
     case N_ATTR: fprintf(out, "contact attribute \"%s\" : string\n", n->str); break;
     case N_CONSENT: fprintf(out, "consent on \"%s\" : string (opted_in, opted_out, blocked)\n", n->str); break;

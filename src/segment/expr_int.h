@@ -72,6 +72,7 @@ typedef enum node_kind {
     N_NAME,         /* an identifier before compiling: name */
     N_COLUMN,       /* a column: col */
     N_COUNTRY,      /* the contact's country */
+    N_RFM,          /* an RFM field: col_index is its rfm_field */
     N_CALL,         /* a function call before compiling: name, args in lists */
     N_HAS_TAG,      /* has_tag(str) */
     N_ATTR,         /* attr(str) */
@@ -105,6 +106,10 @@ struct tamis_expr {
     size_t n_lists, cap_lists;
     int root;
 };
+
+/* The RFM names, in this order (N_RFM col_index). */
+typedef enum rfm_field { RF_R, RF_F, RF_M, RF_FM, RF_SEGMENT, RF_RECENCY_DAYS, RF_FREQUENCY, RF_MONETARY,
+                         RF__COUNT } rfm_field;
 
 /* Parses the tokens into e's nodes; sets e->root. TAMIS_EINPUT / TAMIS_ELIMIT. */
 int expr_parse(const token_list *tl, tamis_expr *e, tamis_error *err);

@@ -14,6 +14,7 @@
 #include "model/results.h"
 #include "tamis/alloc.h"
 #include "tamis/expr.h"
+#include "tamis/rfm.h"
 #include "tamis/score_run.h"
 #include "util/bytes.h"
 
@@ -105,12 +106,14 @@ typedef struct eval_ctx {
     const tamis_expr *expr;
     roaring_bitmap_t *members;
     int64_t as_of_ms;
+    const tamis_rfm_table *rfm; /* NULL unless the expression reads RFM */
 } eval_ctx;
 
 static int visit(void *vctx, tamis_results_reader *rd)
 {
     eval_ctx *x = vctx;
-    tamis_expr_input in = {.row = &rd->row, .contact = &rd->contact, .as_of_ms = x->as_of_ms};
+    tamis_expr_input in = {.row = &rd->row, .contact = &rd->contact, .as_of_ms = x->as_of_ms,
+                           .rfm = x->rfm ? tamis_rfm_find(x->rfm, rd->uid) : NULL};
     if (tamis_expr_match(x->expr, &in))
         roaring_bitmap_add(x->members, rd->uid);
     return 0;
@@ -122,6 +125,7 @@ static int evaluate_in(tamis_store *store, tamis_txn *t, const tamis_model_confi
 {
     tamis_expr_env env = {.segment_definition = definition_of, .ctx = t};
     tamis_results_reader rd;
+    tamis_rfm_table rfm;
     eval_ctx x = {0};
     tamis_expr *e;
     int rc;
@@ -130,10 +134,21 @@ static int evaluate_in(tamis_store *store, tamis_txn *t, const tamis_model_confi
     if ((rc = tamis_expr_compile(definition, strlen(definition), &env, &e, err)) != 0)
         return rc;
     x.expr = e;
+    tamis_rfm_table_init(&rfm);
+    if (tamis_expr_uses_rfm(e)) {
+        /* as of the results' scoring time, over the default window */
+        if ((rc = tamis_rfm_compute(store, x.as_of_ms, TAMIS_RFM_DEFAULT_WINDOW_DAYS, 0, NULL, &rfm, err)) != 0) {
+            tamis_expr_free(e);
+            tamis_rfm_table_free(&rfm);
+            return rc;
+        }
+        x.rfm = &rfm;
+    }
     x.members = roaring_bitmap_create();
     tamis_results_reader_init(&rd, store, t, cfg);
     rc = tamis_results_foreach(&rd, visit, &x, err);
     tamis_results_reader_free(&rd);
+    tamis_rfm_table_free(&rfm);
     tamis_expr_free(e);
     if (rc) {
         roaring_bitmap_free(x.members);

@@ -74,6 +74,11 @@ s = {x["name"]: x for x in json.load(sys.stdin)}
 assert s["engaged"]["as_of"] == "2026-10-27T00:00:00Z" and s["engaged_vn"]["size"] <= s["engaged"]["size"], s
 '
 
+# RFM names: as many champions as tamis rfm counts as of the same time
+champions=$(tm "$D" rfm --as-of 2026-10-27 --format csv 2>/dev/null | awk -F, '$1 == "champions" {print $3}')
+got=$(tm "$D" segment eval 'rfm_segment = "champions"' | cut -d' ' -f1)
+[ -n "$champions" ] && [ "$got" = "$champions" ] || fail "rfm_segment: $got, tamis rfm: $champions"
+
 # drop refuses while referred to; erasure takes a member out
 expect_exit 2 tm "$D" segment drop engaged
 victim=$(sed -n 2p "$T/members2.csv")

@@ -17,6 +17,7 @@
 #include "tamis/alloc.h"
 #include "tamis/expr.h"
 #include "tamis/model_config.h"
+#include "tamis/rfm.h"
 
 /* The error compiling text gives (msg "" when it compiles); read .msg at once. */
 static tamis_error compile_result(const char *text, const tamis_expr_env *env)
@@ -64,6 +65,8 @@ static void test_errors_point_at_the_column(void **unused)
                         "line 1, col 13: bad time '2026-13-01' (write 2026-11-01 or 2026-11-01T08:00:00Z)");
     assert_string_equal(compile_error("score in (1, streak)", NULL), "line 1, col 14: the values in a list must be literals");
     assert_string_equal(compile_error("segment(\"x\")", NULL), "line 1, col 1: segment() cannot be used here");
+    assert_string_equal(compile_error("rfm_segment = \"champion\"", NULL),
+                        "line 1, col 15: unknown RFM segment 'champion'; did you mean 'champions'?");
     assert_string_equal(compile_error("score > 3x", NULL),
                         "line 1, col 10: unexpected 'x' after a number (durations are 14d, 12h, 30m or 2w)");
 }
@@ -173,6 +176,16 @@ static void test_evaluation(void **unused)
     assert_false(matches(&x, "not (reply_rate_30 > 0.1 or score < 50)"));
     assert_true(matches(&x, "(score > 90 or streak = 0) and not blocked"));
     assert_true(matches(&x, "tier = \"daily_active\" AND score > -5 # a comment\n"));
+    /* RFM: null for a non-purchaser, the row's fields otherwise */
+    assert_true(matches(&x, "rfm_segment is null and r_score is null"));
+    {
+        tamis_rfm_user r = {.uid = 1, .raw = {.recency_hours = 36, .frequency = 4, .monetary_micros = 12500000},
+                            .r = 5, .f = 4, .m = 3, .fm = 4, .segment = (uint8_t)tamis_rfm_segment_find("loyal", 5)};
+        x.in.rfm = &r;
+        assert_true(matches(&x, "rfm_segment = \"loyal\" and r_score = 5 and fm_score = 4 and recency_days = 1.5"
+                                " and frequency = 4 and monetary = 12.5"));
+        x.in.rfm = NULL;
+    }
     tamis_contact_free(&x.contact);
 }
 
