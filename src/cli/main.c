@@ -63,7 +63,7 @@ static void usage(FILE *out)
     fprintf(out,
             "\n"
             "exit codes: 0 ok, 1 failure, 2 usage, 3 too many rejected records,\n"
-            "            4 not found, 5 data directory busy (see docs/CLI.md)\n");
+            "            4 not found, 5 data directory busy, 6 database error (export --to;\n            see docs/CLI.md)\n");
 }
 
 /* "123", "64K", "512M", "64G" -> bytes; prints an error for anything else. */
