@@ -35,6 +35,7 @@ n=$((DUR * 300))
 python3 "$HERE/make_batches.py" "$OUT/batches-a.ndjson" "$users" "$n" 1000 "$END" 30 11
 python3 "$HERE/make_batches.py" "$OUT/batches-b.ndjson" "$users" "$n" 1000 "$END" 30 12
 
+: > "$OUT/serve.err" # exists before the server's shell opens it: the polling below may come first
 "$TAMIS" --data "$copy" serve --listen 127.0.0.1:0 --as-of "${END}T00:00:00Z" 2> "$OUT/serve.err" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT

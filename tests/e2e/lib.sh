@@ -25,6 +25,7 @@ expect_exit() {
 # sets $SERVE_PID and $PORT (the server's stderr goes to LOG).
 serve_start() {
   local d=$1 log=$2; shift 2
+  : > "$log" # exists before the server's shell opens it: the polling below may come first
   "$TAMIS" --data "$d" serve --listen 127.0.0.1:0 "$@" 2> "$log" &
   SERVE_PID=$!
   PORT=""
