@@ -219,7 +219,9 @@ def client(k):
         n += 1
 threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
 for t in threads: t.start()
-time.sleep(1.0)
+t0 = time.time()
+while len(acked) < 8 and time.time() - t0 < 30:  # some acknowledged, more in flight
+    time.sleep(0.05)
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.5)
 stop.set()
