@@ -170,6 +170,13 @@ probes = {
     ("/", "get"): lambda: srv.call("GET", "/"),
     ("/assets/{file}", "get"): lambda: srv.call("GET", "/assets/app.js"),
     ("/v1/users/{key}", "delete"): lambda: srv.call("DELETE", "/v1/users/probe-contact", aauth),
+    ("/v1/segments", "post"): lambda: srv.call("POST", "/v1/segments", dict(wauth, **{"Content-Type": "application/json"}),
+                                               json.dumps({"name": "probe", "definition": "score >= 0"})),
+    ("/v1/segments", "get"): lambda: srv.call("GET", "/v1/segments", auth),
+    ("/v1/segments/{name}", "get"): lambda: srv.call("GET", "/v1/segments/probe", auth),
+    ("/v1/segments/{name}/members", "get"): lambda: srv.call("GET", "/v1/segments/probe/members?format=ndjson", auth),
+    ("/v1/segments/{name}/diff", "get"): lambda: srv.call("GET", "/v1/segments/probe/diff", auth),
+    ("/v1/segments/{name}", "delete"): lambda: srv.call("DELETE", "/v1/segments/probe", wauth),
     ("/v1/apikeys", "get"): lambda: srv.call("GET", "/v1/apikeys", aauth),
     ("/v1/apikeys", "post"): lambda: srv.call("POST", "/v1/apikeys", dict(aauth, **{"Content-Type": "application/json"}),
                                               json.dumps({"scope": "read", "label": "probe"})),
@@ -184,6 +191,28 @@ for (p, m), probe in probes.items():
     got = probe()
     assert got[0] == 200, (p, m, got[0], got[2][:300])
     srv.check_answer(p, m, got)
+# segments over HTTP: members equal the CLI's filter, diff right after creation is
+# everyone, errors point at the column, names are checked, references block a drop
+jw = dict(wauth, **{"Content-Type": "application/json"})
+got = srv.call("POST", "/v1/segments", jw, json.dumps({"name": "act", "definition": 'tier in ("daily_active", "occasional")'}))
+assert got[0] == 200, got[:3]
+size = json.loads(got[2])["size"]
+rows = srv.call("GET", "/v1/segments/act/members?format=csv&columns=user,tier", auth)[2].decode().splitlines()
+assert rows[0] == "user,tier" and len(rows) - 1 == size and all(r.split(",")[1] in ("daily_active", "occasional") for r in rows[1:]), rows[:3]
+diff = json.loads(srv.call("GET", "/v1/segments/act/diff", auth)[2])
+assert len(diff["entered"]) == size and diff["left"] == [], diff
+got = srv.call("POST", "/v1/segments", jw, json.dumps({"name": "bad", "definition": "tier = 'daily_active' and replyrate_30 > 1"}))
+srv.error(got, 400, "bad_expression")
+assert "line 1, col 27: unknown feature 'replyrate_30'; did you mean 'reply_rate_30'?" in json.loads(got[2])["error"]["message"]
+srv.error(srv.call("POST", "/v1/segments", jw, json.dumps({"name": "Bad Name", "definition": "score > 1"})), 400, "bad_name")
+srv.error(srv.call("POST", "/v1/segments", jw, json.dumps({"name": "act", "definition": "score > 1"})), 409, "conflict")
+assert srv.call("POST", "/v1/segments", jw, json.dumps({"name": "act2", "definition": 'segment("act") and score > 10'}))[0] == 200
+srv.error(srv.call("DELETE", "/v1/segments/act", wauth), 409, "conflict")
+srv.error(srv.call("POST", "/v1/segments", dict(auth, **{"Content-Type": "application/json"}), "{}"), 403, "forbidden")
+srv.error(srv.call("GET", "/v1/segments/nope", auth), 404, "unknown_segment")
+srv.error(srv.call("GET", "/v1/segments/act/members?columns=nope", auth), 400, "bad_request")
+assert srv.call("DELETE", "/v1/segments/act2", wauth)[0] == 200 and srv.call("DELETE", "/v1/segments/act", wauth)[0] == 200
+
 # API keys while serving (admin): a new key works at once, a revoked one fails at once
 got = srv.call("POST", "/v1/apikeys", dict(aauth, **{"Content-Type": "application/json"}),
                json.dumps({"scope": "write", "label": "made over http"}))
