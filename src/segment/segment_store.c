@@ -8,6 +8,8 @@
  * evaluation before). Names are [a-z0-9_-], 1 to 63 bytes. */
 #include "tamis/segment.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,8 +19,10 @@
 #include "tamis/rfm.h"
 #include "tamis/score_run.h"
 #include "util/bytes.h"
+#include "util/workpool.h"
 
 #define RECORD_VERSION 1
+#define EVAL_MAX_THREADS 8 /* workers of one evaluation (one per CPU, at most this) */
 
 void tamis_segment_info_free(tamis_segment_info *info)
 {
@@ -119,12 +123,25 @@ static int visit(void *vctx, tamis_results_reader *rd)
     return 0;
 }
 
+/* One user, in a worker thread (tamis_results_render): a member's uid is written to
+ * out as 4 bytes, so the workers' outputs, joined in uid order, list the members. */
+static int match_one(const void *vctx, tamis_results_reader *rd, FILE *out, uint64_t *rows)
+{
+    const eval_ctx *x = vctx;
+    tamis_expr_input in = {.row = &rd->row, .contact = &rd->contact, .as_of_ms = x->as_of_ms,
+                           .rfm = x->rfm ? tamis_rfm_find(x->rfm, rd->uid) : NULL};
+    if (tamis_expr_match(x->expr, &in)) {
+        fwrite(&rd->uid, sizeof rd->uid, 1, out);
+        (*rows)++;
+    }
+    return 0;
+}
+
 /* Compiles definition against t's segments and evaluates it over t's results. */
 static int evaluate_in(tamis_store *store, tamis_txn *t, const tamis_model_config *cfg, const char *definition,
                        roaring_bitmap_t **out, int64_t *as_of_ms, tamis_error *err)
 {
     tamis_expr_env env = {.segment_definition = definition_of, .ctx = t};
-    tamis_results_reader rd;
     tamis_rfm_table rfm;
     eval_ctx x = {0};
     tamis_expr *e;
@@ -145,9 +162,32 @@ static int evaluate_in(tamis_store *store, tamis_txn *t, const tamis_model_confi
         x.rfm = &rfm;
     }
     x.members = roaring_bitmap_create();
-    tamis_results_reader_init(&rd, store, t, cfg);
-    rc = tamis_results_foreach(&rd, visit, &x, err);
-    tamis_results_reader_free(&rd);
+    {
+        char *buf = NULL;
+        size_t len = 0;
+        uint64_t n = 0;
+        FILE *uids = open_memstream(&buf, &len);
+        if (!uids)
+            rc = tamis_error_set(err, TAMIS_EINTERNAL, "out of memory");
+        else {
+            rc = tamis_results_render(store, cfg, tamis_cpu_count(EVAL_MAX_THREADS), match_one, &x, uids, &n, err);
+            if (fclose(uids) != 0 && rc == 0)
+                rc = tamis_error_set(err, TAMIS_EINTERNAL, "out of memory");
+        }
+        if (rc == 0 && n)
+            roaring_bitmap_add_many(x.members, (size_t)n, (const uint32_t *)(const void *)buf);
+        free(buf); /* open_memstream's buffer, from libc */
+    }
+    if (rc == TAMIS_EBUSY) {
+        /* A writer committed meanwhile (tamis serve ingesting): the workers cannot all
+         * read one snapshot, so read t's, on this thread. */
+        tamis_results_reader rd;
+        memset(err, 0, sizeof *err);
+        roaring_bitmap_clear(x.members);
+        tamis_results_reader_init(&rd, store, t, cfg);
+        rc = tamis_results_foreach(&rd, visit, &x, err);
+        tamis_results_reader_free(&rd);
+    }
     tamis_rfm_table_free(&rfm);
     tamis_expr_free(e);
     if (rc) {
