@@ -51,6 +51,9 @@ typedef struct tamis_expr tamis_expr;
 typedef struct tamis_expr_env {
     int (*segment_definition)(void *ctx, const char *name, char **text, tamis_error *err);
     void *ctx;
+    /* Only what daily snapshots keep may be named (score, tier, trend, the sub-scores,
+     * country): for evaluating over a past snapshot (`segment diff --since`). */
+    bool snapshot_fields_only;
 } tamis_expr_env;
 
 /* One user, as an expression sees it. */

@@ -67,6 +67,13 @@ typedef struct tamis_pg_segment_set {
 int tamis_segment_pg_collect(tamis_store *store, tamis_pg_segment_set *out, tamis_error *err) TAMIS_WUR;
 void tamis_segment_pg_free(tamis_pg_segment_set *set);
 
+/* A segment's members in the daily snapshot of `day` (its definition evaluated on what
+ * snapshots keep: score, tier, trend, sub-scores, country; anything else is
+ * TAMIS_EINPUT with the position) and its members now (the last evaluation), for
+ * `segment diff --since`. TAMIS_ENOTFOUND for no such segment or snapshot. */
+int tamis_segment_members_since(tamis_store *store, const char *name, uint32_t day, roaring_bitmap_t **then,
+                                roaring_bitmap_t **now, tamis_error *err) TAMIS_WUR;
+
 /* Prints the compiled form of definition, segment() references expanded from the
  * store's segments. */
 int tamis_segment_explain(tamis_store *store, const char *definition, FILE *out, tamis_error *err) TAMIS_WUR;

@@ -13,6 +13,7 @@
 #include "tamis/event.h"
 #include "tamis/expr.h"
 #include "tamis/segment.h"
+#include "tamis/snapshot_store.h"
 
 static void usage(FILE *out)
 {
@@ -22,7 +23,7 @@ static void usage(FILE *out)
             "       tamis [--data DIR] segment list [--format table|csv|json]\n"
             "       tamis [--data DIR] segment show NAME [--explain]\n"
             "       tamis [--data DIR] segment members NAME [--format csv|ndjson] [--columns A,B,...]\n"
-            "       tamis [--data DIR] segment diff NAME [--format csv|ndjson]\n"
+            "       tamis [--data DIR] segment diff NAME [--since DATE] [--format csv|ndjson]\n"
             "       tamis [--data DIR] segment refresh [NAME]\n"
             "       tamis [--data DIR] segment drop NAME\n"
             "\n"
@@ -33,7 +34,9 @@ static void usage(FILE *out)
             "evaluated over the stored results (run tamis score first) and kept with its\n"
             "members; tamis score refreshes every segment. eval counts without saving;\n"
             "--explain prints the compiled form; diff lists who entered and who left at\n"
-            "the last evaluation; members writes user, score, tier unless --columns.\n"
+            "the last evaluation, or since the daily snapshot of DATE (for definitions\n"
+            "over what snapshots keep: score, tier, trend, sub-scores, country);\n"
+            "members writes user, score, tier unless --columns.\n"
             "\n"
             "exit codes: 0 ok, 1 failure, 2 usage or a bad expression, 4 unknown segment,\n"
             "5 store busy\n");
@@ -43,6 +46,7 @@ typedef struct seg_args {
     bool explain;
     tamis_out_format format;
     const char *columns;
+    const char *since;         /* diff --since DATE */
     int first;                 /* index of the first positional argument */
 } seg_args;
 
@@ -51,6 +55,7 @@ static int parse(const char *sub, int argc, char **argv, unsigned formats, seg_a
     static const struct option longopts[] = {{"explain", no_argument, 0, 'e'},
                                               {"format", required_argument, 0, 'f'},
                                               {"columns", required_argument, 0, 'c'},
+                                              {"since", required_argument, 0, 's'},
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
     int c, f;
@@ -60,6 +65,7 @@ static int parse(const char *sub, int argc, char **argv, unsigned formats, seg_a
         switch (c) {
         case 'e': a->explain = true; break;
         case 'c': a->columns = optarg; break;
+        case 's': a->since = optarg; break;
         case 'f':
             if ((f = tamis_cli_parse_format("segment", optarg, formats)) < 0)
                 return TAMIS_EXIT_USAGE;
@@ -302,6 +308,19 @@ int tamis_cmd_segment(const tamis_cli *cli, int argc, char **argv)
             rc = fail(r, err.msg);
         else
             fprintf(stderr, "segment: %s dropped\n", argv[0]);
+    } else if (strcmp(sub, "diff") == 0 && a.since) {
+        roaring_bitmap_t *now = NULL, *then = NULL;
+        long long ms;
+        int r;
+        if (tamis_cli_parse_time("segment", "--since", a.since, &ms) != 0)
+            rc = TAMIS_EXIT_USAGE;
+        else if ((r = tamis_segment_members_since(store, argv[0], tamis_snapshot_day_of(ms), &then, &now, &err)) != 0)
+            rc = fail(r, err.msg);
+        else {
+            rc = diff_out(store, now, then, &a);
+            roaring_bitmap_free(now);
+            roaring_bitmap_free(then);
+        }
     } else {
         tamis_segment_info info;
         roaring_bitmap_t *now = NULL, *before = NULL;

@@ -21,6 +21,15 @@ static const char *const extra_names[N_EXTRA_NAMES] = {"country",      "r_score"
                                                        "frequency",    "monetary"};
 static const char *const functions[] = {"has_tag", "attr", "consent", "days_since", "segment"};
 
+/* Index of an expression name, or -1. */
+static int expr_name_index(const char *name)
+{
+    for (size_t i = 0; i < tamis_column_count() + N_EXTRA_NAMES; i++)
+        if (strcmp(tamis_expr_name(i), name) == 0)
+            return (int)i;
+    return -1;
+}
+
 size_t tamis_expr_name_count(void)
 {
     return tamis_column_count() + N_EXTRA_NAMES;
@@ -242,12 +251,36 @@ static int expand_segment(compiler *c, int idx)
     return TAMIS_OK;
 }
 
+/* Whether a name is kept in daily snapshots (include/tamis/snapshot_store.h). */
+static bool in_snapshots(const char *name)
+{
+    static const char *const kept[] = {"score",  "tier",         "trend", "continuity", "depth",   "profile",
+                                       "interaction", "rhythm", "reachability", "risk",  "country"};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+        if (strcmp(name, kept[i]) == 0)
+            return true;
+    return false;
+}
+
+static int not_in_snapshots(compiler *c, const node *n, const char *what)
+{
+    return expr_error(c->err, TAMIS_EINPUT, n->line, n->col,
+                      "%s is not kept in daily snapshots: over a snapshot, use score, tier, trend, the sub-scores "
+                      "and country",
+                      what);
+}
+
 static int compile_call(compiler *c, int idx)
 {
     node *n = &c->e->nodes[idx];
     const char *fn = n->str;
     int rc;
     char *arg = NULL, hint[128];
+    if (c->env && c->env->snapshot_fields_only && strcmp(fn, "segment") != 0) {
+        char what[96];
+        snprintf(what, sizeof what, "%.40s()", fn);
+        return not_in_snapshots(c, n, what);
+    }
     if (strcmp(fn, "has_tag") == 0 || strcmp(fn, "attr") == 0 || strcmp(fn, "consent") == 0 ||
         strcmp(fn, "segment") == 0) {
         node_kind kind = fn[0] == 'h' ? N_HAS_TAG : fn[0] == 'a' ? N_ATTR : fn[0] == 'c' ? N_CONSENT : N_SEGMENT;
@@ -283,8 +316,13 @@ static int compile_call(compiler *c, int idx)
 static int compile_name(compiler *c, int idx)
 {
     node *n = &c->e->nodes[idx];
-    char hint[128];
+    char hint[128], what[96];
     int col = tamis_column_find(n->str, strlen(n->str));
+    if (c->env && c->env->snapshot_fields_only && !in_snapshots(n->str) &&
+        (col >= 0 || expr_name_index(n->str) >= 0)) {
+        snprintf(what, sizeof what, "'%.40s'", n->str);
+        return not_in_snapshots(c, n, what);
+    }
     if (col >= 0 && c->column_types[col] != VT_UNKNOWN) {
         n->kind = N_COLUMN;
         n->col_index = col;

@@ -15,9 +15,11 @@
 
 #include "model/results.h"
 #include "tamis/alloc.h"
+#include "tamis/event.h"
 #include "tamis/expr.h"
 #include "tamis/rfm.h"
 #include "tamis/score_run.h"
+#include "tamis/snapshot_store.h"
 #include "util/bytes.h"
 #include "util/workpool.h"
 
@@ -455,6 +457,83 @@ int tamis_segment_explain(tamis_store *store, const char *definition, FILE *out,
         tamis_expr_explain(e, out);
         tamis_expr_free(e);
     }
+    tamis_txn_abort(t);
+    return rc;
+}
+
+/* The members of a compiled snapshot-only expression in the snapshot of `day`. */
+static int members_in_snapshot(tamis_txn *t, const tamis_expr *e, uint32_t day, roaring_bitmap_t **out,
+                               tamis_error *err)
+{
+    tamis_snapshot_info si;
+    tamis_snapshot_chunk chunk;
+    tamis_platform_names names;
+    int rc = tamis_snapshot_info_get(t, day, &si, err);
+    if (rc == TAMIS_ENOTFOUND) {
+        char date[32];
+        tamis_format_utc_date(day, date);
+        return tamis_error_set(err, TAMIS_ENOTFOUND, "no snapshot of %s (tamis snapshots lists them)", date);
+    }
+    if (rc)
+        return rc;
+    memset(&names, 0, sizeof names);
+    tamis_snapshot_chunk_init(&chunk);
+    *out = roaring_bitmap_create();
+    for (uint32_t i = 0; i < si.n_chunks && rc == 0; i++) {
+        if ((rc = tamis_snapshot_chunk_get(t, day, i, &chunk, err)) != 0)
+            break;
+        for (uint32_t k = 0; k < chunk.n; k++) {
+            const tamis_snapshot_user *u = &chunk.users[k];
+            tamis_result r;
+            tamis_features f;
+            tamis_contact c;
+            tamis_export_row row = {.user = "", .zone = "UTC", .result = &r, .features = &f, .names = &names};
+            tamis_expr_input in = {.row = &row, .contact = &c, .as_of_ms = si.as_of_ms};
+            if (u->tier == TAMIS_SNAPSHOT_ABSENT)
+                continue;
+            memset(&r, 0, sizeof r);
+            memset(&f, 0, sizeof f);
+            memset(&c, 0, sizeof c);
+            r.tier = u->tier;
+            r.trend = u->trend;
+            r.score = u->score;
+            memcpy(r.sub, u->sub, sizeof r.sub);
+            memcpy(c.country, u->country, sizeof c.country);
+            if (tamis_expr_match(e, &in))
+                roaring_bitmap_add(*out, chunk.first_uid + k);
+        }
+    }
+    tamis_snapshot_chunk_free(&chunk);
+    if (rc) {
+        roaring_bitmap_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int tamis_segment_members_since(tamis_store *store, const char *name, uint32_t day, roaring_bitmap_t **then,
+                                roaring_bitmap_t **now, tamis_error *err)
+{
+    tamis_txn *t;
+    tamis_expr *e = NULL;
+    tamis_segment_info info;
+    const void *data;
+    size_t len;
+    int rc = tamis_txn_begin(store, false, &t, err);
+    tamis_expr_env env = {.segment_definition = definition_of, .ctx = t, .snapshot_fields_only = true};
+    *then = *now = NULL;
+    if (rc)
+        return rc;
+    if ((rc = tamis_segment_record_get(t, 'd', name, &data, &len, err)) == 0 &&
+        (rc = decode_info(name, strlen(name), data, len, &info, err)) == 0) {
+        rc = tamis_expr_compile(info.definition, strlen(info.definition), &env, &e, err);
+        tamis_segment_info_free(&info);
+    }
+    if (rc == 0 && (rc = members_in_snapshot(t, e, day, then, err)) == 0 && (rc = get_bitmap(t, 'm', name, now, err)) != 0) {
+        roaring_bitmap_free(*then);
+        *then = NULL;
+    }
+    tamis_expr_free(e);
     tamis_txn_abort(t);
     return rc;
 }

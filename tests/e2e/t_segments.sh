@@ -11,6 +11,7 @@ D=$T/d
 tm "$D" import-contacts -q "$T/g/contacts.csv"
 tm "$D" ingest -q "$T/g/events.csv"
 tm "$D" score -q --as-of 2026-10-20
+tm "$D" snapshot -q --as-of 2026-10-20
 tm "$D" export --format ndjson > "$T/before.ndjson"
 
 EXPR='tier in ("daily_active", "high_interaction", "occasional") and country in ("VN", "TH", "ID")
@@ -73,6 +74,29 @@ import json, sys
 s = {x["name"]: x for x in json.load(sys.stdin)}
 assert s["engaged"]["as_of"] == "2026-10-27T00:00:00Z" and s["engaged_vn"]["size"] <= s["engaged"]["size"], s
 '
+
+# diff --since a snapshot: members then (from the snapshot's own rows) against now
+tm "$D" segment create vn_tiers 'tier in ("daily_active", "high_interaction", "occasional") and country in ("VN", "TH") and score > 20' 2>/dev/null
+tm "$D" segment members vn_tiers --columns user > "$T/vn_now.csv"
+tm "$D" snapshots --date 2026-10-20 --format csv > "$T/snap.csv"
+tm "$D" segment diff vn_tiers --since 2026-10-20 > "$T/since.csv"
+python3 - "$T/snap.csv" "$T/vn_now.csv" "$T/since.csv" <<'PY' || fail "diff --since"
+import csv, sys
+then = {r["user"] for r in csv.DictReader(open(sys.argv[1]))
+        if r["tier"] in ("daily_active", "high_interaction", "occasional") and r["country"] in ("VN", "TH")
+        and int(r["score"]) > 20}
+now = {r["user"] for r in csv.DictReader(open(sys.argv[2]))}
+d = list(csv.DictReader(open(sys.argv[3])))
+entered = {r["user"] for r in d if r["change"] == "entered"}
+left = {r["user"] for r in d if r["change"] == "left"}
+assert then and entered == now - then and left == then - now and (entered or left), (len(then), len(entered), len(left))
+PY
+set +e
+tm "$D" segment diff engaged --since 2026-10-20 2> "$T/since.err"; rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "is not kept in daily snapshots" "$T/since.err" || fail "diff --since on a feature: $rc $(cat "$T/since.err")"
+expect_exit 4 tm "$D" segment diff vn_tiers --since 2026-09-01
+tm "$D" segment drop vn_tiers 2>/dev/null
 
 # RFM names: as many champions as tamis rfm counts as of the same time
 champions=$(tm "$D" rfm --as-of 2026-10-27 --format csv 2>/dev/null | awk -F, '$1 == "champions" {print $3}')

@@ -242,6 +242,18 @@ static void test_segments(void **unused)
                         "line 1, col 1: in segment 'broken': line 1, col 8: expected a value, a name or '(', but the "
                         "expression ends");
     assert_string_equal(compile_error("segment(\"numeric\")", &env), "line 1, col 1: segment 'numeric' is not a condition");
+    /* over a snapshot, only what snapshots keep */
+    env.snapshot_fields_only = true;
+    assert_string_equal(compile_error("segment(\"vn_active\") and score > 3 and risk < 50", &env), "");
+    assert_string_equal(compile_error("score > 3 and reply_30 > 0", &env),
+                        "line 1, col 15: 'reply_30' is not kept in daily snapshots: over a snapshot, use score, "
+                        "tier, trend, the sub-scores and country");
+    assert_string_equal(compile_error("has_tag(\"vip\")", &env),
+                        "line 1, col 1: has_tag() is not kept in daily snapshots: over a snapshot, use score, tier, "
+                        "trend, the sub-scores and country");
+    assert_string_equal(compile_error("r_score > 3", &env),
+                        "line 1, col 1: 'r_score' is not kept in daily snapshots: over a snapshot, use score, tier, "
+                        "trend, the sub-scores and country");
     tamis_contact_free(&x.contact);
 }
 
