@@ -81,6 +81,7 @@ bench: build
 	bash bench/score.sh
 	bash bench/review.sh
 	bash bench/serve.sh
+	bash bench/segments.sh
 	bash bench/pg_export.sh
 	bash bench/audiences.sh
 
