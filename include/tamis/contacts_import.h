@@ -34,9 +34,8 @@ typedef struct tamis_import_options {
     FILE *messages;              /* echoes of warnings/rejects (stderr); NULL: silent */
     const void *data;            /* non-NULL: read data_len bytes here; path names them */
     size_t data_len;
-    /* Called per rejected row and per warning (line, reason), besides the files. */
+    /* Called per rejected row (line, reason), besides the rejects file. */
     void (*on_reject)(void *ctx, uint64_t line, const char *reason);
-    void (*on_warning)(void *ctx, uint64_t line, const char *message);
     void *hook_ctx;
 } tamis_import_options;
 

@@ -50,7 +50,7 @@ typedef struct seg_args {
     int first;                 /* index of the first positional argument */
 } seg_args;
 
-static int parse(const char *sub, int argc, char **argv, unsigned formats, seg_args *a)
+static int parse(int argc, char **argv, unsigned formats, seg_args *a)
 {
     static const struct option longopts[] = {{"explain", no_argument, 0, 'e'},
                                               {"format", required_argument, 0, 'f'},
@@ -75,7 +75,6 @@ static int parse(const char *sub, int argc, char **argv, unsigned formats, seg_a
         default: usage(stderr); return TAMIS_EXIT_USAGE;
         }
     }
-    (void)sub;
     a->first = optind;
     return TAMIS_EXIT_OK;
 }
@@ -253,7 +252,7 @@ int tamis_cmd_segment(const tamis_cli *cli, int argc, char **argv)
         usage(stderr);
         return TAMIS_EXIT_USAGE;
     }
-    if ((rc = parse(sub, argc - 1, argv + 1, formats, &a)) != TAMIS_EXIT_OK)
+    if ((rc = parse(argc - 1, argv + 1, formats, &a)) != TAMIS_EXIT_OK)
         return rc < 0 ? TAMIS_EXIT_OK : rc;
     nargs = argc - 1 - a.first;
     if ((want >= 0 && nargs != want) || (want == -1 && nargs > 1)) {

@@ -115,12 +115,18 @@ typedef struct eval_ctx {
     const tamis_rfm_table *rfm; /* NULL unless the expression reads RFM */
 } eval_ctx;
 
+/* Whether the user rd holds is a member. */
+static bool member(const eval_ctx *x, tamis_results_reader *rd)
+{
+    tamis_expr_input in = {.row = &rd->row, .contact = &rd->contact, .as_of_ms = x->as_of_ms,
+                           .rfm = x->rfm ? tamis_rfm_find(x->rfm, rd->uid) : NULL};
+    return tamis_expr_match(x->expr, &in);
+}
+
 static int visit(void *vctx, tamis_results_reader *rd)
 {
     eval_ctx *x = vctx;
-    tamis_expr_input in = {.row = &rd->row, .contact = &rd->contact, .as_of_ms = x->as_of_ms,
-                           .rfm = x->rfm ? tamis_rfm_find(x->rfm, rd->uid) : NULL};
-    if (tamis_expr_match(x->expr, &in))
+    if (member(x, rd))
         roaring_bitmap_add(x->members, rd->uid);
     return 0;
 }
@@ -129,10 +135,7 @@ static int visit(void *vctx, tamis_results_reader *rd)
  * out as 4 bytes, so the workers' outputs, joined in uid order, list the members. */
 static int match_one(const void *vctx, tamis_results_reader *rd, FILE *out, uint64_t *rows)
 {
-    const eval_ctx *x = vctx;
-    tamis_expr_input in = {.row = &rd->row, .contact = &rd->contact, .as_of_ms = x->as_of_ms,
-                           .rfm = x->rfm ? tamis_rfm_find(x->rfm, rd->uid) : NULL};
-    if (tamis_expr_match(x->expr, &in)) {
+    if (member(vctx, rd)) {
         fwrite(&rd->uid, sizeof rd->uid, 1, out);
         (*rows)++;
     }
@@ -468,6 +471,13 @@ static int members_in_snapshot(tamis_txn *t, const tamis_expr *e, uint32_t day, 
     tamis_snapshot_info si;
     tamis_snapshot_chunk chunk;
     tamis_platform_names names;
+    /* One row for every user: only the fields a snapshot keeps change between users
+     * (the compiler refused the others), so the rest is zeroed once. */
+    tamis_result r;
+    tamis_features f;
+    tamis_contact c;
+    tamis_export_row row = {.user = "", .zone = "UTC", .result = &r, .features = &f, .names = &names};
+    tamis_expr_input in = {.row = &row, .contact = &c};
     int rc = tamis_snapshot_info_get(t, day, &si, err);
     if (rc == TAMIS_ENOTFOUND) {
         char date[32];
@@ -477,6 +487,10 @@ static int members_in_snapshot(tamis_txn *t, const tamis_expr *e, uint32_t day, 
     if (rc)
         return rc;
     memset(&names, 0, sizeof names);
+    memset(&r, 0, sizeof r);
+    memset(&f, 0, sizeof f);
+    memset(&c, 0, sizeof c);
+    in.as_of_ms = si.as_of_ms;
     tamis_snapshot_chunk_init(&chunk);
     *out = roaring_bitmap_create();
     for (uint32_t i = 0; i < si.n_chunks && rc == 0; i++) {
@@ -484,16 +498,8 @@ static int members_in_snapshot(tamis_txn *t, const tamis_expr *e, uint32_t day, 
             break;
         for (uint32_t k = 0; k < chunk.n; k++) {
             const tamis_snapshot_user *u = &chunk.users[k];
-            tamis_result r;
-            tamis_features f;
-            tamis_contact c;
-            tamis_export_row row = {.user = "", .zone = "UTC", .result = &r, .features = &f, .names = &names};
-            tamis_expr_input in = {.row = &row, .contact = &c, .as_of_ms = si.as_of_ms};
             if (u->tier == TAMIS_SNAPSHOT_ABSENT)
                 continue;
-            memset(&r, 0, sizeof r);
-            memset(&f, 0, sizeof f);
-            memset(&c, 0, sizeof c);
             r.tier = u->tier;
             r.trend = u->trend;
             r.score = u->score;

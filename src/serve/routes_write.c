@@ -20,7 +20,6 @@ typedef struct record_errors {
     const char *unit;   /* "line" or "index" (of a JSON array's element) */
     long long base;     /* added to the reader's line number */
     uint64_t more;      /* errors past ERRORS_LISTED */
-    const char *kind;   /* the key of the reason */
 } record_errors;
 
 static void note_error(record_errors *e, uint64_t line, const char *reason)
@@ -30,7 +29,7 @@ static void note_error(record_errors *e, uint64_t line, const char *reason)
         return;
     }
     json_array_append_new(e->list, json_pack("{s:I,s:s}", e->unit, (json_int_t)((long long)line + e->base),
-                                             e->kind, reason));
+                                             "error", reason));
 }
 
 static void on_reject(void *ctx, uint64_t line, const char *reason)
@@ -136,8 +135,7 @@ enum MHD_Result srv_post_events(tamis_server *s, struct MHD_Connection *c, srv_r
         format = TAMIS_FORMAT_CSV;
     }
     errs = tamis_calloc(1, sizeof *errs);
-    *errs = (record_errors){.list = json_array(), .unit = converted ? "index" : "line", .base = converted ? -1 : 0,
-                            .kind = "error"};
+    *errs = (record_errors){.list = json_array(), .unit = converted ? "index" : "line", .base = converted ? -1 : 0};
     snprintf(name, sizeof name, "POST /v1/events by key %s", req->key.id);
     job = tamis_calloc(1, sizeof *job);
     job->conn = c;
@@ -278,7 +276,7 @@ bad:
 
 enum MHD_Result srv_post_contacts(tamis_server *s, struct MHD_Connection *c, srv_request *req, const char *rest)
 {
-    record_errors errs = {.list = json_array(), .unit = "index", .base = -2, .kind = "error"};
+    record_errors errs = {.list = json_array(), .unit = "index", .base = -2};
     tamis_import_summary sum;
     tamis_error err = {0};
     char name[64], why[256];
@@ -298,7 +296,7 @@ enum MHD_Result srv_post_contacts(tamis_server *s, struct MHD_Connection *c, srv
         data = converted;
     }
     snprintf(name, sizeof name, "POST /v1/contacts by key %s", req->key.id);
-    rc = srv_writer_contacts(s->writer, name, data, len, &errs, on_reject, NULL, &sum, &err);
+    rc = srv_writer_contacts(s->writer, name, data, len, &errs, on_reject, &sum, &err);
     free(converted); /* open_memstream's buffer */
     if (rc == TAMIS_EINPUT) {
         json_decref(errs.list);

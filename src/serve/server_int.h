@@ -152,8 +152,7 @@ void srv_free_job(srv_event_job *job);
  * the daemon stops: suspended connections must be resumed first. */
 void srv_writer_drain(srv_writer *w);
 int srv_writer_contacts(srv_writer *w, const char *name, const char *csv, size_t len, void *ctx,
-                        void (*on_reject)(void *, uint64_t, const char *),
-                        void (*on_warning)(void *, uint64_t, const char *), tamis_import_summary *sum,
+                        void (*on_reject)(void *, uint64_t, const char *), tamis_import_summary *sum,
                         tamis_error *err);
 int srv_writer_forget(srv_writer *w, const char *key, tamis_forget_summary *sum, tamis_error *err);
 void srv_writer_metrics(srv_writer *w, FILE *out);

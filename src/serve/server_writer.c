@@ -377,12 +377,11 @@ void srv_writer_drain(srv_writer *w)
 }
 
 int srv_writer_contacts(srv_writer *w, const char *name, const char *csv, size_t len, void *ctx,
-                        void (*on_reject)(void *, uint64_t, const char *),
-                        void (*on_warning)(void *, uint64_t, const char *), tamis_import_summary *sum,
+                        void (*on_reject)(void *, uint64_t, const char *), tamis_import_summary *sum,
                         tamis_error *err)
 {
     tamis_import_options io = {.max_errors = UINT64_MAX, .data = csv, .data_len = len, .on_reject = on_reject,
-                               .on_warning = on_warning, .hook_ctx = ctx,
+                               .hook_ctx = ctx,
                                .default_country = w->s->opts.default_country};
     int rc;
     memset(sum, 0, sizeof *sum);

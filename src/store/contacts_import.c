@@ -72,8 +72,6 @@ static int warn(import_run *run, uint64_t line, tamis_error *err, const char *fm
     va_end(ap);
     if ((rc = open_append(&run->warnings, run->warnings_path, err)) != 0)
         return rc;
-    if (run->opts->on_warning)
-        run->opts->on_warning(run->opts->hook_ctx, line, msg);
     fprintf(run->warnings, "%s:%llu: %s\n", run->path, (unsigned long long)line, msg);
     run->sum->warnings++;
     echo(run, "warning", line, msg);
