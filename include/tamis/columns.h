@@ -48,6 +48,8 @@ const char *tamis_column_name(size_t col);
 int tamis_column_find(const char *name, size_t len);
 /* The value of column col for row. */
 void tamis_column_value(size_t col, const tamis_export_row *row, tamis_value *out);
+/* Every column's value for row: out[col] for col < tamis_column_count(). */
+void tamis_column_values(const tamis_export_row *row, tamis_value *out);
 
 /* Consent of a platform as a word ("opted_in", "opted_out", "blocked") or NULL. */
 const char *tamis_platform_consent(const tamis_platform_features *p);

@@ -53,6 +53,10 @@ int tamis_store_open(const char *dir, const tamis_store_options *opts, tamis_sto
                      tamis_error *err) TAMIS_WUR;
 void tamis_store_close(tamis_store *s);
 
+/* The columnar copy of results for segments, in the data directory
+ * (include/tamis/segment_columns.h); `tamis forget` removes it. */
+#define TAMIS_STORE_COLUMNS_FILE "segment-columns"
+
 /* The data directory path given at open (borrowed, valid while the store is open). */
 const char *tamis_store_dir(const tamis_store *s);
 
@@ -73,6 +77,11 @@ uint64_t tamis_txn_snapshot(const tamis_txn *t);
 /* Reads a u64 counter (0 when absent). */
 uint64_t tamis_meta_get_u64(tamis_txn *t, const char *name);
 int tamis_meta_put_u64(tamis_txn *t, const char *name, uint64_t value, tamis_error *err) TAMIS_WUR;
+/* A counter every commit that writes or drops score records, or writes or deletes a
+ * user's contact record, increments: what segment expressions read (stored results
+ * and contacts) is unchanged while it is. Copies derived from them (the segment
+ * columns, src/segment/columns_*.c) keep the value they were built at. */
+uint64_t tamis_results_generation(tamis_txn *t);
 /* Adds delta to a counter. */
 int tamis_meta_add_u64(tamis_txn *t, const char *name, uint64_t delta, tamis_error *err) TAMIS_WUR;
 /* Signed values (e.g. time range bounds); absent -> *present = false. */

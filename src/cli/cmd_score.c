@@ -11,7 +11,9 @@
 #include "tamis/model_config.h"
 #include "tamis/score_run.h"
 #include "tamis/segment.h"
+#include "tamis/segment_columns.h"
 #include "tamis/store.h"
+#include "util/workpool.h"
 
 static void usage(FILE *out)
 {
@@ -88,6 +90,13 @@ int tamis_cmd_score(const tamis_cli *cli, int argc, char **argv)
     rc = tamis_score_run(store, cfg, &opts, &sum, &err);
     tamis_progress_finish(opts.progress);
     tamis_progress_free(opts.progress);
+    if (rc == 0) { /* the segments' column copy follows the results */
+        rc = tamis_segment_columns_refresh(store, cfg, opts.threads ? opts.threads : tamis_cpu_count(8), &err);
+        if (rc == TAMIS_EBUSY) { /* a writer came in between: segments read the results row by row */
+            fprintf(stderr, "score: warning: %s; the column copy for segments was not built\n", err.msg);
+            rc = 0;
+        }
+    }
     if (rc == 0) { /* saved segments follow the results */
         size_t refreshed = 0;
         rc = tamis_segment_refresh(store, cfg, NULL, &refreshed, &err);

@@ -20,6 +20,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: tamis [--data DIR] segment create NAME EXPR [--explain]\n"
             "       tamis [--data DIR] segment eval EXPR [--explain]\n"
+            "                                [--format csv|ndjson] [--columns A,B,...]\n"
             "       tamis [--data DIR] segment list [--format table|csv|json]\n"
             "       tamis [--data DIR] segment show NAME [--explain]\n"
             "       tamis [--data DIR] segment members NAME [--format csv|ndjson] [--columns A,B,...]\n"
@@ -32,7 +33,8 @@ static void usage(FILE *out)
             "  tier in (\"daily_active\", \"high_interaction\") and country = \"VN\"\n"
             "    and reply_30 > 0 and days_since(last_seen) <= 7d and not has_tag(\"staff\")\n"
             "evaluated over the stored results (run tamis score first) and kept with its\n"
-            "members; tamis score refreshes every segment. eval counts without saving;\n"
+            "members; tamis score refreshes every segment. eval counts without saving\n"
+            "(with --format, writes the members instead, as members does);\n"
             "--explain prints the compiled form; diff lists who entered and who left at\n"
             "the last evaluation, or since the daily snapshot of DATE (for definitions\n"
             "over what snapshots keep: score, tier, trend, sub-scores, country);\n"
@@ -237,6 +239,8 @@ int tamis_cmd_segment(const tamis_cli *cli, int argc, char **argv)
 
     if (strcmp(sub, "list") == 0)
         formats = 1u << TAMIS_OUT_TEXT | 1u << TAMIS_OUT_CSV | 1u << TAMIS_OUT_JSON;
+    if (strcmp(sub, "eval") == 0) /* text: the count; csv, ndjson: the members */
+        formats = 1u << TAMIS_OUT_TEXT | 1u << TAMIS_OUT_CSV | 1u << TAMIS_OUT_NDJSON;
     if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
         usage(stdout);
         return TAMIS_EXIT_OK;
@@ -287,7 +291,11 @@ int tamis_cmd_segment(const tamis_cli *cli, int argc, char **argv)
         else {
             char t[32];
             tamis_format_utc(as_of, false, t);
-            printf("%llu users match (results as of %s)\n", (unsigned long long)roaring_bitmap_get_cardinality(b), t);
+            if (a.format != TAMIS_OUT_TEXT)
+                rc = members_out(store, cfg, b, &a);
+            else
+                printf("%llu users match (results as of %s)\n", (unsigned long long)roaring_bitmap_get_cardinality(b),
+                       t);
             if (a.explain)
                 explain(argv[0], store);
             roaring_bitmap_free(b);

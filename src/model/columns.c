@@ -176,6 +176,23 @@ void tamis_column_value(size_t col, const tamis_export_row *row, tamis_value *v)
     v_null(v);
 }
 
+void tamis_column_values(const tamis_export_row *row, tamis_value *out)
+{
+    const tamis_result *r = row->result;
+    const tamis_features *f = row->features;
+    tamis_value *v = out;
+
+    memset(out, 0, tamis_column_count() * sizeof *out);
+#define FILL(name, expr)                                                                                               \
+    expr;                                                                                                              \
+    v++;
+    COLUMNS_HEAD(FILL)
+    for (size_t k = 0; k < TAMIS_KIND__COUNT; k++, v++)
+        v_int(v, f->kind_30[k]);
+    COLUMNS_TAIL(FILL)
+#undef FILL
+}
+
 const char *tamis_platform_consent(const tamis_platform_features *p)
 {
     return p->blocked ? "blocked" : p->opted_out ? "opted_out" : p->opted_in ? "opted_in" : NULL;

@@ -79,6 +79,13 @@ int tamis_results_foreach(tamis_results_reader *rd, tamis_result_visit_fn fn, vo
     return tamis_score_records_foreach(rd->txn, visit, &v, err);
 }
 
+int tamis_results_foreach_range(tamis_results_reader *rd, uint32_t lo, uint32_t hi, tamis_result_visit_fn fn,
+                                void *ctx, tamis_error *err)
+{
+    visit_ctx v = {rd, fn, ctx, err};
+    return tamis_records_foreach_range(rd->txn, TAMIS_RECORDS_SCORES, lo, hi, visit, &v, err);
+}
+
 int tamis_results_get(tamis_results_reader *rd, uint32_t uid, tamis_error *err)
 {
     const void *data;

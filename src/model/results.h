@@ -35,6 +35,9 @@ void tamis_results_reader_free(tamis_results_reader *rd);
 void tamis_results_reader_bind(tamis_results_reader *rd, tamis_txn *txn);
 /* Every stored result in uid order. */
 int tamis_results_foreach(tamis_results_reader *rd, tamis_result_visit_fn fn, void *ctx, tamis_error *err);
+/* The stored results of uids in [lo, hi), in uid order. */
+int tamis_results_foreach_range(tamis_results_reader *rd, uint32_t lo, uint32_t hi, tamis_result_visit_fn fn,
+                                void *ctx, tamis_error *err);
 /* One user's result: TAMIS_ENOTFOUND when it has no score yet. */
 int tamis_results_get(tamis_results_reader *rd, uint32_t uid, tamis_error *err);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "columns_int.h"
 #include "model/results.h"
 #include "tamis/alloc.h"
 #include "tamis/event.h"
@@ -142,6 +143,31 @@ static int match_one(const void *vctx, tamis_results_reader *rd, FILE *out, uint
     return 0;
 }
 
+/* The column copy to evaluate e over, if there is a current one holding what e reads:
+ * *use (the caller closes it), else NULL and *why (may be NULL) says why not. */
+static int columns_plan(tamis_store *store, tamis_txn *t, const tamis_expr *e, int64_t as_of_ms,
+                        tamis_segment_columns **use, const char **why, tamis_error *err)
+{
+    const char *reason = NULL;
+    int rc = TAMIS_OK;
+    *use = NULL;
+    if (tamis_expr_uses_rfm(e))
+        reason = "RFM is computed at evaluation";
+    else if ((rc = tamis_segment_columns_open(store, t, use, &reason, err)) == 0 && *use) {
+        if ((*use)->as_of_ms != as_of_ms)
+            reason = "the column copy is of another scoring time";
+        else if (!cols_supports(*use, e))
+            reason = "the expression reads what the column copy does not hold: attr, consent or user";
+        if (reason) {
+            tamis_segment_columns_close(*use);
+            *use = NULL;
+        }
+    }
+    if (why)
+        *why = reason;
+    return rc;
+}
+
 /* Compiles definition against t's segments and evaluates it over t's results. */
 static int evaluate_in(tamis_store *store, tamis_txn *t, const tamis_model_config *cfg, const char *definition,
                        roaring_bitmap_t **out, int64_t *as_of_ms, tamis_error *err)
@@ -150,6 +176,7 @@ static int evaluate_in(tamis_store *store, tamis_txn *t, const tamis_model_confi
     tamis_rfm_table rfm;
     eval_ctx x = {0};
     tamis_expr *e;
+    tamis_segment_columns *cols = NULL;
     int rc;
     if (!tamis_score_as_of(t, &x.as_of_ms))
         return tamis_error_set(err, TAMIS_ENOTFOUND, "nothing is scored yet: run tamis score first");
@@ -167,7 +194,10 @@ static int evaluate_in(tamis_store *store, tamis_txn *t, const tamis_model_confi
         x.rfm = &rfm;
     }
     x.members = roaring_bitmap_create();
-    {
+    if ((rc = columns_plan(store, t, e, x.as_of_ms, &cols, NULL, err)) == 0 && cols) {
+        rc = cols_evaluate(cols, e, tamis_cpu_count(EVAL_MAX_THREADS), x.members, err);
+        tamis_segment_columns_close(cols);
+    } else if (rc == 0) {
         char *buf = NULL;
         size_t len = 0;
         uint64_t n = 0;
@@ -362,6 +392,16 @@ int tamis_segment_refresh(tamis_store *store, const tamis_model_config *cfg, con
     if (rc)
         return rc;
     rc = list_in(t, &infos, &n, err);
+    /* Segments to evaluate: first bring the column copy up to date (one pass over the
+     * results, then each segment is a scan). Inside the write transaction no writer
+     * commits, so its readers all see one state; should the copy fail to build anyway
+     * (TAMIS_EBUSY), the segments are read row by row. */
+    if (rc == 0 && n > 0 &&
+        (rc = tamis_segment_columns_refresh(store, cfg, tamis_cpu_count(EVAL_MAX_THREADS), err)) ==
+            TAMIS_EBUSY) {
+        memset(err, 0, sizeof *err);
+        rc = TAMIS_OK;
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (name && strcmp(infos[i].name, name) != 0)
             continue;
@@ -457,7 +497,17 @@ int tamis_segment_explain(tamis_store *store, const char *definition, FILE *out,
     if (rc)
         return rc;
     if ((rc = tamis_expr_compile(definition, strlen(definition), &env, &e, err)) == 0) {
+        int64_t as_of_ms;
+        tamis_segment_columns *cols;
+        const char *why;
         tamis_expr_explain(e, out);
+        if (tamis_score_as_of(t, &as_of_ms) && (rc = columns_plan(store, t, e, as_of_ms, &cols, &why, err)) == 0) {
+            if (cols)
+                fprintf(out, "plan: column copy (results generation %llu)\n", (unsigned long long)cols->generation);
+            else
+                fprintf(out, "plan: stored results, user by user (%s)\n", why);
+            tamis_segment_columns_close(cols);
+        }
         tamis_expr_free(e);
     }
     tamis_txn_abort(t);

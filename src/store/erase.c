@@ -279,6 +279,17 @@ static int forget_one(tamis_txn *txn, const char *key, scrub_set *set, tamis_for
     return rc;
 }
 
+/* The segments' columnar copy holds countries and tags of every scored user: it goes
+ * (the next `tamis score` builds it again). */
+static int remove_columns_copy(tamis_store *s, tamis_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", tamis_store_dir(s), TAMIS_STORE_COLUMNS_FILE);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return tamis_error_set(err, TAMIS_EIO, "cannot remove %s: %s", path, strerror(errno));
+    return TAMIS_OK;
+}
+
 int tamis_store_forget(tamis_store *s, const char *const *keys, size_t n, tamis_forget_summary *sum,
                        tamis_error *err)
 {
@@ -299,6 +310,8 @@ int tamis_store_forget(tamis_store *s, const char *const *keys, size_t n, tamis_
     if (sum->users_forgotten == 0)
         goto done;
     if ((rc = tamis_store_rewrite(s, err)) != 0)
+        goto done;
+    if ((rc = remove_columns_copy(s, err)) != 0)
         goto done;
     rc = scrub_files(s, &set, &sum->lines_scrubbed, err);
 done:

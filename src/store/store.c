@@ -22,6 +22,8 @@
 #include "tamis/limits.h"
 #include "store_int.h"
 
+#define RESULTS_GENERATION "results_generation" /* meta counter: tamis_results_generation */
+
 const char *const store_db_names[DB__COUNT] = {
     "meta", "keys", "users", "activity", "identities", "phones", "platforms", "ledger", "scores", "marks", "snapshots",
     "apikeys", "segments",
@@ -250,8 +252,10 @@ uint64_t tamis_txn_snapshot(const tamis_txn *t)
 
 int tamis_txn_commit(tamis_txn *t, tamis_error *err)
 {
-    int rc;
-    if ((rc = store_flush_marks(t, err)) != 0) {
+    int rc = TAMIS_OK;
+    if (t->results_touched)
+        rc = tamis_meta_put_u64(t, RESULTS_GENERATION, tamis_results_generation(t) + 1, err);
+    if (rc || (rc = store_flush_marks(t, err)) != 0) {
         tamis_txn_abort(t);
         return rc;
     }
@@ -278,6 +282,11 @@ void tamis_txn_abort(tamis_txn *t)
  * Meta
  * ------------------------------------------------------------------------------------ */
 
+
+uint64_t tamis_results_generation(tamis_txn *t)
+{
+    return tamis_meta_get_u64(t, RESULTS_GENERATION);
+}
 
 uint64_t tamis_meta_get_u64(tamis_txn *t, const char *name)
 {
@@ -393,8 +402,10 @@ int tamis_user_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t l
 {
     MDB_val k = {4, &uid}, v = {len, (void *)data};
     int rc = mdb_put(t->txn, t->s->dbi[DB_USERS], &k, &v, 0);
-    if (rc == 0)
+    if (rc == 0) {
         store_mark_changed(t, uid);
+        t->results_touched = true;
+    }
     return rc ? store_lmdb_error(err, rc, "write user") : TAMIS_OK;
 }
 
@@ -426,6 +437,7 @@ int tamis_user_delete(tamis_txn *t, uint32_t uid, tamis_error *err)
     if (rc && rc != MDB_NOTFOUND)
         return store_lmdb_error(err, rc, "delete scores");
     store_mark_removed(t, uid);
+    t->results_touched = true;
     return TAMIS_OK;
 }
 

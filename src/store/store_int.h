@@ -47,6 +47,7 @@ struct tamis_txn {
     uint32_t platforms_at_begin; /* to forget names interned by an aborted txn */
     struct roaring_bitmap_s *changed; /* uids whose contact or activity this txn wrote */
     struct roaring_bitmap_s *removed; /* uids this txn deleted */
+    bool results_touched; /* wrote a score record or a contact: bump the results generation */
 };
 
 /* Notes that uid's contact or activity changed (or that uid was deleted) in t; the

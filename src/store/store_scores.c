@@ -145,12 +145,14 @@ int tamis_score_record_put(tamis_txn *t, uint32_t uid, const void *data, size_t 
     int rc = mdb_put(t->txn, t->s->dbi[DB_SCORES], &k, &v, append ? MDB_APPEND : 0);
     if (rc == MDB_KEYEXIST && append)
         rc = mdb_put(t->txn, t->s->dbi[DB_SCORES], &k, &v, 0);
+    t->results_touched = true;
     return rc ? store_lmdb_error(err, rc, "write score") : TAMIS_OK;
 }
 
 int tamis_score_records_clear(tamis_txn *t, tamis_error *err)
 {
     int rc = mdb_drop(t->txn, t->s->dbi[DB_SCORES], 0);
+    t->results_touched = true;
     return rc ? store_lmdb_error(err, rc, "clear scores") : TAMIS_OK;
 }
 
