@@ -1,7 +1,7 @@
 /* columns_build.c — writing the segments' column copy (include/tamis/segment_columns.h,
  * layout in columns_int.h) from the stored results.
  *
- * Worker threads each read a chunk of COLS_CHUNK_UIDS uids through the results reader
+ * Worker threads each read a chunk of uids (COLS_CHUNK_UIDS) through the results reader
  * (the same values `tamis export` prints: tamis_column_value), stage every slot's
  * cells as doubles (strings as dictionary codes), then pick per slot the narrowest
  * encoding that holds the chunk's values exactly; the calling thread appends the
@@ -41,6 +41,7 @@ typedef struct build_job {
     uint64_t snapshot;
     uint32_t uid_end;
     size_t n_slots, user_slot;
+    uint32_t chunk_uids;
     FILE *out;
     uint64_t offset; /* bytes written to out */
     tamis_wbuf dir;  /* the directory so far */
@@ -51,7 +52,7 @@ typedef struct build_worker {
     tamis_txn *txn;
     tamis_results_reader rd;
     bool have_rd;
-    double *cells;   /* n_slots * COLS_CHUNK_UIDS, slot-major; strings as codes */
+    double *cells;   /* n_slots * chunk_uids, slot-major; strings as codes */
     tamis_value *values; /* one user's columns */
     uint8_t *seen;   /* per slot: SEEN_* bits */
     str_set *dicts;  /* per slot */
@@ -119,7 +120,7 @@ static void fill_gap(build_worker *w, uint32_t upto)
 {
     for (size_t s = 0; s < w->job->n_slots; s++)
         for (uint32_t i = w->next; i < upto; i++)
-            w->cells[s * COLS_CHUNK_UIDS + i] = NAN;
+            w->cells[s * w->job->chunk_uids + i] = NAN;
     w->next = upto;
 }
 
@@ -147,7 +148,7 @@ static int stage_user(void *vctx, tamis_results_reader *rd)
     w->present[local / 64] |= (uint64_t)1 << (local % 64);
     tamis_column_values(&rd->row, w->values);
     for (size_t s = 0; s < n_columns; s++) {
-        double *cell = &w->cells[s * COLS_CHUNK_UIDS + local];
+        double *cell = &w->cells[s * w->job->chunk_uids + local];
         const tamis_value *v = &w->values[s];
         *cell = NAN;
         switch (v->type) {
@@ -163,9 +164,9 @@ static int stage_user(void *vctx, tamis_results_reader *rd)
         default: w->seen[s] |= SEEN_OTHER; break;
         }
     }
-    w->cells[n_columns * COLS_CHUNK_UIDS + local] = NAN;
+    w->cells[n_columns * w->job->chunk_uids + local] = NAN;
     if (rd->contact.country[0])
-        put_string(w, n_columns, rd->contact.country, &w->cells[n_columns * COLS_CHUNK_UIDS + local]);
+        put_string(w, n_columns, rd->contact.country, &w->cells[n_columns * w->job->chunk_uids + local]);
     for (size_t i = 0; i < rd->contact.n_tags; i++) {
         uint32_t at = str_set_find(&w->tags, rd->contact.tags[i], true); /* may move users[] */
         roaring_bitmap_add(w->tags.users[at], local);
@@ -181,10 +182,10 @@ static void align8(tamis_wbuf *w)
 }
 
 /* The narrowest encoding holding a numeric slot's cells exactly. */
-static cols_enc numeric_encoding(const double *cells)
+static cols_enc numeric_encoding(const double *cells, uint32_t n)
 {
     bool u8 = true, i32 = true, any = false;
-    for (size_t i = 0; i < COLS_CHUNK_UIDS && i32; i++) {
+    for (size_t i = 0; i < n && i32; i++) {
         double x = cells[i];
         if (isnan(x))
             continue;
@@ -199,7 +200,8 @@ static cols_enc numeric_encoding(const double *cells)
 
 static void encode_slot(build_worker *w, size_t s, build_slot *out)
 {
-    const double *cells = &w->cells[s * COLS_CHUNK_UIDS];
+    const uint32_t n = w->job->chunk_uids;
+    const double *cells = &w->cells[s * n];
     str_set *d = &w->dicts[s];
     cols_enc enc;
     if (s == w->job->user_slot || (w->seen[s] & SEEN_OTHER) || w->seen[s] == (SEEN_NUMBER | SEEN_STRING) ||
@@ -208,7 +210,7 @@ static void encode_slot(build_worker *w, size_t s, build_slot *out)
     else if (w->seen[s] == SEEN_STRING)
         enc = ENC_CODE;
     else
-        enc = numeric_encoding(cells);
+        enc = numeric_encoding(cells, n);
     tamis_put_u8(&out->dir, (uint8_t)enc);
     if (enc == ENC_NONE || enc == ENC_NULL)
         return;
@@ -220,26 +222,26 @@ static void encode_slot(build_worker *w, size_t s, build_slot *out)
             tamis_put_str(&out->dir, d->text[k], strlen(d->text[k]));
     }
     if (enc == ENC_U8) {
-        tamis_wbuf_reserve(&out->data, COLS_CHUNK_UIDS);
-        for (size_t i = 0; i < COLS_CHUNK_UIDS; i++)
+        tamis_wbuf_reserve(&out->data, n);
+        for (size_t i = 0; i < n; i++)
             out->data.buf[out->data.len + i] = isnan(cells[i]) ? COLS_U8_NULL : (uint8_t)cells[i];
-        out->data.len += COLS_CHUNK_UIDS;
+        out->data.len += n;
     } else if (enc == ENC_I32) {
         int32_t *v;
-        tamis_wbuf_reserve(&out->data, COLS_CHUNK_UIDS * 4);
+        tamis_wbuf_reserve(&out->data, n * 4);
         v = (int32_t *)(void *)(out->data.buf + out->data.len);
-        for (size_t i = 0; i < COLS_CHUNK_UIDS; i++)
+        for (size_t i = 0; i < n; i++)
             v[i] = isnan(cells[i]) ? INT32_MIN : (int32_t)cells[i];
-        out->data.len += COLS_CHUNK_UIDS * 4;
+        out->data.len += n * 4;
     } else if (enc == ENC_F64) {
-        tamis_put_bytes(&out->data, cells, COLS_CHUNK_UIDS * sizeof *cells);
+        tamis_put_bytes(&out->data, cells, n * sizeof *cells);
     } else {
         uint16_t *v;
-        tamis_wbuf_reserve(&out->data, COLS_CHUNK_UIDS * 2);
+        tamis_wbuf_reserve(&out->data, n * 2);
         v = (uint16_t *)(void *)(out->data.buf + out->data.len);
-        for (size_t i = 0; i < COLS_CHUNK_UIDS; i++)
+        for (size_t i = 0; i < n; i++)
             v[i] = isnan(cells[i]) ? 0 : (uint16_t)cells[i];
-        out->data.len += COLS_CHUNK_UIDS * 2;
+        out->data.len += n * 2;
     }
 }
 
@@ -290,7 +292,7 @@ static int build_open(void *ctx, void **out, tamis_error *err)
         return rc;
     tamis_results_reader_init(&w->rd, job->store, w->txn, job->cfg);
     w->have_rd = true;
-    w->cells = tamis_calloc(job->n_slots * COLS_CHUNK_UIDS, sizeof *w->cells);
+    w->cells = tamis_calloc(job->n_slots * job->chunk_uids, sizeof *w->cells);
     w->values = tamis_calloc(job->n_slots, sizeof *w->values);
     w->seen = tamis_calloc(job->n_slots, 1);
     w->dicts = tamis_calloc(job->n_slots, sizeof *w->dicts);
@@ -323,8 +325,8 @@ static int build_produce(void *ctx, void *vw, size_t chunk, void *vslot, tamis_e
     uint32_t hi;
     int rc;
 
-    w->lo = (uint32_t)(chunk * COLS_CHUNK_UIDS);
-    hi = job->uid_end - w->lo < COLS_CHUNK_UIDS ? job->uid_end : w->lo + COLS_CHUNK_UIDS;
+    w->lo = (uint32_t)(chunk * job->chunk_uids);
+    hi = job->uid_end - w->lo < job->chunk_uids ? job->uid_end : w->lo + job->chunk_uids;
     w->next = 0;
     memset(w->present, 0, sizeof w->present);
     memset(w->seen, 0, job->n_slots);
@@ -333,10 +335,10 @@ static int build_produce(void *ctx, void *vw, size_t chunk, void *vslot, tamis_e
     str_set_reset(&w->tags);
     if ((rc = tamis_results_foreach_range(&w->rd, w->lo, hi, stage_user, w, err)) != 0)
         return rc;
-    fill_gap(w, COLS_CHUNK_UIDS);
+    fill_gap(w, job->chunk_uids);
 
     slot->data.len = slot->dir.len = 0;
-    tamis_put_bytes(&slot->data, w->present, sizeof w->present);
+    tamis_put_bytes(&slot->data, w->present, job->chunk_uids / 8);
     for (size_t s = 0; s < job->n_slots; s++)
         encode_slot(w, s, slot);
     encode_tags(w, slot);
@@ -370,9 +372,9 @@ static void build_slot_free(void *ctx, void *vslot)
 
 /* The header (columns_int.h) into h. */
 static void encode_header(uint8_t h[COLS_HEADER_BYTES], uint64_t generation, int64_t as_of_ms, uint32_t uid_end,
-                          uint32_t n_chunks, uint64_t dir_offset, const tamis_wbuf *dir)
+                          uint32_t chunk_uids, uint32_t n_chunks, uint64_t dir_offset, const tamis_wbuf *dir)
 {
-    uint32_t version = COLS_VERSION, order = COLS_BYTE_ORDER, chunk_uids = COLS_CHUNK_UIDS, reserved = 0;
+    uint32_t version = COLS_VERSION, order = COLS_BYTE_ORDER, reserved = 0;
     uint64_t dir_len = dir->len, hash = XXH3_64bits(dir->buf, dir->len);
     uint8_t *p = h;
     memset(h, 0, COLS_HEADER_BYTES);
@@ -433,7 +435,13 @@ static int write_chunks(build_job *job, unsigned threads, uint32_t n_chunks, tam
 int tamis_segment_columns_build(tamis_store *store, const tamis_model_config *cfg, unsigned threads,
                                 tamis_error *err)
 {
-    build_job job = {.store = store, .cfg = cfg, .n_slots = tamis_column_count() + 1};
+    return cols_build(store, cfg, threads, COLS_CHUNK_UIDS, err);
+}
+
+int cols_build(tamis_store *store, const tamis_model_config *cfg, unsigned threads, uint32_t chunk_uids,
+               tamis_error *err)
+{
+    build_job job = {.store = store, .cfg = cfg, .n_slots = tamis_column_count() + 1, .chunk_uids = chunk_uids};
     const char *dir = tamis_store_dir(store);
     char path[4096], tmp[4200];
     uint8_t header[COLS_HEADER_BYTES];
@@ -443,6 +451,9 @@ int tamis_segment_columns_build(tamis_store *store, const tamis_model_config *cf
     tamis_txn *t;
     int rc;
 
+    if (chunk_uids < COLS_CHUNK_MIN || chunk_uids > COLS_CHUNK_UIDS || (chunk_uids & (chunk_uids - 1)))
+        return tamis_error_set(err, TAMIS_EUSAGE, "uids per chunk: a power of two from %u to %u, not %u",
+                               COLS_CHUNK_MIN, COLS_CHUNK_UIDS, chunk_uids);
     snprintf(path, sizeof path, "%s/%s", dir, TAMIS_STORE_COLUMNS_FILE);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     job.user_slot = (size_t)tamis_column_find("user", 4);
@@ -457,7 +468,7 @@ int tamis_segment_columns_build(tamis_store *store, const tamis_model_config *cf
             rc = tamis_error_set(err, TAMIS_EIO, "cannot remove %s: %s", path, strerror(errno));
         return rc;
     }
-    n_chunks = (job.uid_end + COLS_CHUNK_UIDS - 1) / COLS_CHUNK_UIDS;
+    n_chunks = (job.uid_end + chunk_uids - 1) / chunk_uids;
     if (!(job.out = fopen(tmp, "wb"))) {
         tamis_txn_abort(t);
         return tamis_error_set(err, TAMIS_EIO, "cannot create %s: %s", tmp, strerror(errno));
@@ -469,7 +480,7 @@ int tamis_segment_columns_build(tamis_store *store, const tamis_model_config *cf
         static const uint8_t zeros[8];
         size_t pad = (size_t)((8 - job.offset % 8) % 8);
         dir_offset = job.offset + pad;
-        encode_header(header, generation, as_of_ms, job.uid_end, n_chunks, dir_offset, &job.dir);
+        encode_header(header, generation, as_of_ms, job.uid_end, chunk_uids, n_chunks, dir_offset, &job.dir);
         if ((pad && fwrite(zeros, 1, pad, job.out) != pad) ||
             fwrite(job.dir.buf, 1, job.dir.len, job.out) != job.dir.len || fseek(job.out, 0, SEEK_SET) != 0 ||
             fwrite(header, 1, sizeof header, job.out) != sizeof header)

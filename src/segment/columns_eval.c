@@ -21,7 +21,9 @@
 #include "tamis/alloc.h"
 #include "util/ordered.h"
 
-#define BLOCK 1024 /* users per evaluation step (within a chunk) */
+#define BLOCK 1024 /* users per evaluation step (within a chunk): COLS_CHUNK_MIN divides */
+#define LUT_SIZE 65536 /* every u16 code */
+_Static_assert(COLS_CHUNK_MIN % BLOCK == 0, "a chunk is whole blocks");
 #define F 0 /* false */
 #define U 1 /* unknown */
 #define T 2 /* true */
@@ -121,7 +123,7 @@ typedef struct worker {
     double *dpool;     /* scratch, used as a stack */
     uint8_t *tpool;
     size_t dtop, ttop, dcap, tcap;
-    uint32_t members[COLS_CHUNK_UIDS];
+    uint32_t members[COLS_CHUNK_UIDS]; /* the chunk's, in order */
     size_t n_members;
 } worker;
 
@@ -173,10 +175,16 @@ static int string_operand(const tamis_expr *e, const node *n)
     return n->kind == N_CMP && e->nodes[n->a].kind == N_STRING ? n->b : n->a;
 }
 
-static bool set_bit(uint32_t local, void *bits)
+typedef struct tag_fill {
+    uint64_t *bits;
+    uint32_t n; /* uids in a chunk */
+} tag_fill;
+
+static bool set_bit(uint32_t local, void *ctx)
 {
-    if (local < COLS_CHUNK_UIDS) /* a damaged bitmap never writes past the set */
-        ((uint64_t *)bits)[local / 64] |= (uint64_t)1 << (local % 64);
+    tag_fill *f = ctx;
+    if (local < f->n) /* a damaged bitmap never writes past the set */
+        f->bits[local / 64] |= (uint64_t)1 << (local % 64);
     return true;
 }
 
@@ -190,23 +198,25 @@ static void prepare_chunk(worker *w)
         if (w->lut[i]) {
             const cols_part *p = string_part(w, &e->nodes[string_operand(e, n)]);
             uint8_t null_truth = n->kind == N_ISNULL ? (n->negated ? F : T) : U;
-            memset(w->lut[i], U, COLS_CHUNK_UIDS); /* codes past the dictionary: unknown */
+            memset(w->lut[i], U, LUT_SIZE); /* codes past the dictionary: unknown */
             w->lut[i][0] = null_truth;
             for (uint32_t k = 0; p->enc == ENC_CODE && k < p->n_dict; k++)
                 w->lut[i][k + 1] = string_truth(e, n, &p->dict[k]);
         }
         if (w->tags[i]) {
             size_t lo = 0, hi = ck->n_tags, len = strlen(n->str);
-            memset(w->tags[i], 0, COLS_CHUNK_UIDS / 8);
+            memset(w->tags[i], 0, w->c->chunk_uids / 8);
             while (lo < hi) { /* tags are sorted */
                 size_t mid = (lo + hi) / 2;
                 int o = cols_str_cmp(ck->tags[mid].name.s, ck->tags[mid].name.len, n->str, len);
                 if (o == 0) {
                     roaring_bitmap_t *b = roaring_bitmap_portable_deserialize_safe(ck->tags[mid].bitmap,
                                                                                    ck->tags[mid].len);
-                    if (b)
-                        roaring_iterate(b, set_bit, w->tags[i]);
-                    roaring_bitmap_free(b);
+                    tag_fill fill = {w->tags[i], w->c->chunk_uids};
+                    if (b) { /* NULL: a damaged bitmap, no one has the tag */
+                        roaring_iterate(b, set_bit, &fill);
+                        roaring_bitmap_free(b);
+                    }
                     break;
                 }
                 if (o < 0)
@@ -458,9 +468,9 @@ static int run_open(void *ctx, void **out, tamis_error *err)
     w->tags = tamis_calloc(r->e->n, sizeof *w->tags);
     for (size_t i = 0; i < r->e->n; i++) {
         if (is_string_test(r->e, &r->e->nodes[i]))
-            w->lut[i] = tamis_malloc(COLS_CHUNK_UIDS);
+            w->lut[i] = tamis_malloc(LUT_SIZE);
         if (r->e->nodes[i].kind == N_HAS_TAG)
-            w->tags[i] = tamis_malloc(COLS_CHUNK_UIDS / 8);
+            w->tags[i] = tamis_malloc(r->c->chunk_uids / 8);
     }
     w->dcap = w->tcap = 3 * (r->depth + 2); /* 3 per level at most, and the root's */
     w->dpool = tamis_calloc(w->dcap * BLOCK, sizeof *w->dpool);
@@ -490,12 +500,14 @@ static int run_produce(void *ctx, void *vw, size_t chunk, void *vslot, tamis_err
     run_slot *slot = vslot;
     const uint64_t *present = w->c->chunks[chunk].present;
     uint8_t *truth = w->tpool; /* the bottom of the stack: the root's */
+    /* uids past the copy's end are no one's, even if a damaged bitset says so */
+    uint32_t limit = w->c->uid_end - (uint32_t)(chunk * w->c->chunk_uids);
     (void)ctx;
     (void)err;
     w->chunk = chunk;
     w->n_members = 0;
     prepare_chunk(w);
-    for (uint32_t off = 0; off < COLS_CHUNK_UIDS; off += BLOCK) {
+    for (uint32_t off = 0; off < w->c->chunk_uids; off += BLOCK) {
         bool any = false;
         for (uint32_t k = off / 64; k < (off + BLOCK) / 64 && !any; k++)
             any = present[k] != 0;
@@ -508,8 +520,8 @@ static int run_produce(void *ctx, void *vw, size_t chunk, void *vslot, tamis_err
         vtest(w, w->e->root, truth);
         for (uint32_t i = 0; i < BLOCK; i++) {
             uint32_t u = off + i;
-            if (truth[i] == T && ((present[u / 64] >> (u % 64)) & 1))
-                w->members[w->n_members++] = (uint32_t)(chunk * COLS_CHUNK_UIDS) + u;
+            if (truth[i] == T && ((present[u / 64] >> (u % 64)) & 1) && u < limit)
+                w->members[w->n_members++] = (uint32_t)(chunk * w->c->chunk_uids) + u;
         }
     }
     slot->uids = tamis_realloc(slot->uids, (w->n_members ? w->n_members : 1) * sizeof *slot->uids);

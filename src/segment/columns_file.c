@@ -66,8 +66,9 @@ static bool read_header(const uint8_t *p, size_t size, header *h)
     GET(h->dir_hash);
 #undef GET
     (void)reserved;
-    return version == COLS_VERSION && order == COLS_BYTE_ORDER && h->chunk_uids == COLS_CHUNK_UIDS &&
-           h->n_chunks == (h->uid_end + (uint64_t)COLS_CHUNK_UIDS - 1) / COLS_CHUNK_UIDS &&
+    return version == COLS_VERSION && order == COLS_BYTE_ORDER && h->chunk_uids >= COLS_CHUNK_MIN &&
+           h->chunk_uids <= COLS_CHUNK_UIDS && (h->chunk_uids & (h->chunk_uids - 1)) == 0 &&
+           h->n_chunks == (h->uid_end + (uint64_t)h->chunk_uids - 1) / h->chunk_uids &&
            h->dir_offset >= COLS_HEADER_BYTES && h->dir_offset <= size && h->dir_len <= size - h->dir_offset;
 }
 
@@ -92,7 +93,7 @@ static bool read_part(tamis_segment_columns *c, const header *h, tamis_rbuf *r, 
     if (p->enc == ENC_NONE || p->enc == ENC_NULL)
         return r->ok;
     off = tamis_get_varint(r);
-    if (!r->ok || !in_data(h, base, off, (uint64_t)COLS_CHUNK_UIDS * cell_bytes[p->enc], cell_bytes[p->enc]))
+    if (!r->ok || !in_data(h, base, off, (uint64_t)h->chunk_uids * cell_bytes[p->enc], cell_bytes[p->enc]))
         return false;
     p->cells = (const uint8_t *)c->map + base + off;
     if (p->enc != ENC_CODE)
@@ -119,7 +120,7 @@ static bool read_tags(tamis_segment_columns *c, const header *h, tamis_rbuf *r, 
                       size_t *n_tags, size_t *cap_tags)
 {
     uint64_t n = tamis_get_varint(r);
-    if (!r->ok || n > COLS_CHUNK_UIDS * (uint64_t)64)
+    if (!r->ok || n > h->dir_len) /* each takes directory bytes */
         return false;
     ck->n_tags = (size_t)n;
     ck->tags = (cols_tag *)(uintptr_t)*n_tags;
@@ -156,7 +157,7 @@ static bool read_directory(tamis_segment_columns *c, const header *h)
     for (size_t k = 0; k < c->n_chunks; k++) {
         cols_chunk *ck = &c->chunks[k];
         uint64_t base = tamis_get_varint(&r);
-        if (!r.ok || !in_data(h, base, 0, COLS_CHUNK_UIDS / 8, 8))
+        if (!r.ok || !in_data(h, base, 0, h->chunk_uids / 8, 8))
             return false;
         ck->present = (const uint64_t *)(const void *)((const uint8_t *)c->map + base);
         ck->parts = &c->parts[k * c->n_slots];
@@ -176,12 +177,33 @@ static bool read_directory(tamis_segment_columns *c, const header *h)
     return true;
 }
 
+bool cols_parse(tamis_segment_columns *c, const char **reason)
+{
+    header h;
+    if (!read_header(c->map, c->map_len, &h)) {
+        *reason = "the column copy is not readable";
+        return false;
+    }
+    if (XXH3_64bits((const uint8_t *)c->map + h.dir_offset, h.dir_len) != h.dir_hash) {
+        *reason = "the column copy is damaged";
+        return false;
+    }
+    c->generation = h.generation;
+    c->as_of_ms = h.as_of_ms;
+    c->uid_end = h.uid_end;
+    c->chunk_uids = h.chunk_uids;
+    if (!read_directory(c, &h)) {
+        *reason = "the column copy is not readable";
+        return false;
+    }
+    return true;
+}
+
 int tamis_segment_columns_open(tamis_store *store, tamis_txn *t, tamis_segment_columns **out, const char **why,
                                tamis_error *err)
 {
     char path[4096];
     struct stat st;
-    header h;
     tamis_segment_columns *c;
     const char *reason = NULL;
     int fd;
@@ -206,23 +228,14 @@ int tamis_segment_columns_open(tamis_store *store, tamis_txn *t, tamis_segment_c
         }
     }
     close(fd);
-    if (!reason && !read_header(c->map, c->map_len, &h))
-        reason = "the column copy is not readable";
-    else if (!reason && h.generation != tamis_results_generation(t))
+    if (!reason && cols_parse(c, &reason) && c->generation != tamis_results_generation(t))
         reason = "the column copy is older than the stored results";
-    else if (!reason && XXH3_64bits((const uint8_t *)c->map + h.dir_offset, h.dir_len) != h.dir_hash)
-        reason = "the column copy is damaged";
-    else if (!reason && !read_directory(c, &h))
-        reason = "the column copy is not readable";
     if (reason) {
         tamis_segment_columns_close(c);
         if (why)
             *why = reason;
         return TAMIS_OK;
     }
-    c->generation = h.generation;
-    c->as_of_ms = h.as_of_ms;
-    c->uid_end = h.uid_end;
     *out = c;
     if (why)
         *why = NULL;

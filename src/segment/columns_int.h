@@ -15,7 +15,7 @@
  *     of each one's CRoaring bitmap (portable format) of the chunk's users having it.
  *
  * Slots are the column table's columns (include/tamis/columns.h) in order, then the
- * contact's country. A chunk holds COLS_CHUNK_UIDS consecutive uids; a slot's array in
+ * contact's country. A chunk holds `uids per chunk` consecutive uids (COLS_CHUNK_UIDS); a slot's array in
  * it has one cell per uid, by encoding: u8 (COLS_U8_NULL: null), i32 (INT32_MIN:
  * null), f64 (NaN: null; times are UTC ms), or u16 dictionary codes (0: null, k: the
  * k-th dictionary string). Booleans are u8 0 / 1. Columns that are not single values
@@ -36,7 +36,8 @@
 #define COLS_VERSION 1u
 #define COLS_BYTE_ORDER 0x01020304u
 #define COLS_HEADER_BYTES 80
-#define COLS_CHUNK_UIDS 65536u
+#define COLS_CHUNK_UIDS 65536u /* uids per chunk as tamis builds it, and the most a file may use */
+#define COLS_CHUNK_MIN 1024u    /* the fewest a file may use (a power of two in between) */
 #define COLS_U8_NULL 255
 #define COLS_DICT_MAX 65535u /* strings of one slot in one chunk */
 
@@ -57,7 +58,7 @@ typedef struct cols_str {
 /* One slot in one chunk. */
 typedef struct cols_part {
     uint8_t enc;         /* cols_enc */
-    const void *cells;   /* COLS_CHUNK_UIDS cells (ENC_U8 .. ENC_CODE) */
+    const void *cells;   /* a cell per uid of the chunk (ENC_U8 .. ENC_CODE) */
     uint32_t n_dict;     /* ENC_CODE */
     cols_str *dict;      /* dict[k - 1] is code k */
 } cols_part;
@@ -81,6 +82,7 @@ struct tamis_segment_columns {
     uint64_t generation;
     int64_t as_of_ms;
     uint32_t uid_end;
+    uint32_t chunk_uids;
     uint32_t n_chunks;
     size_t n_slots;       /* columns, then country */
     cols_chunk *chunks;
@@ -94,6 +96,15 @@ static inline size_t cols_country_slot(const struct tamis_segment_columns *c)
 {
     return c->n_slots - 1;
 }
+
+/* Builds the copy with chunk_uids uids per chunk (tamis_segment_columns_build uses
+ * COLS_CHUNK_UIDS; tests make small files). */
+int cols_build(tamis_store *store, const tamis_model_config *cfg, unsigned threads, uint32_t chunk_uids,
+               tamis_error *err);
+/* Checks and decodes the mapped file c->map (c->map_len bytes) into c's other fields;
+ * false with *reason when it is not a readable copy. The results generation is not
+ * checked here. */
+bool cols_parse(struct tamis_segment_columns *c, const char **reason);
 
 /* Whether every name e reads is in the copy (columns_eval.c); if not, the caller
  * evaluates e row by row. */
