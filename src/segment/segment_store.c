@@ -392,11 +392,11 @@ int tamis_segment_refresh(tamis_store *store, const tamis_model_config *cfg, con
     if (rc)
         return rc;
     rc = list_in(t, &infos, &n, err);
-    /* Segments to evaluate: first bring the column copy up to date (one pass over the
-     * results, then each segment is a scan). Inside the write transaction no writer
-     * commits, so its readers all see one state; should the copy fail to build anyway
-     * (TAMIS_EBUSY), the segments are read row by row. */
-    if (rc == 0 && n > 0 &&
+    /* Two segments or more to evaluate: first bring the column copy up to date (a build
+     * costs about two evaluations user by user; then each segment is a scan). Inside
+     * the write transaction no writer commits, so its readers all see one state; should
+     * the copy fail to build anyway (TAMIS_EBUSY), the segments are read row by row. */
+    if (rc == 0 && !name && n >= 2 &&
         (rc = tamis_segment_columns_refresh(store, cfg, tamis_cpu_count(EVAL_MAX_THREADS), err)) ==
             TAMIS_EBUSY) {
         memset(err, 0, sizeof *err);

@@ -132,8 +132,12 @@ grep -q '^plan: stored results, user by user' "$T/plan.txt" || fail "a truncated
 : > "$COLS"
 [ "$(tm "$D" segment eval 'score > 40 and country = "VN"')" = "$want" ] || fail "empty copy changed the answer"
 
-# segment refresh rebuilds a stale copy when there are segments; forget removes it.
+# segment refresh rebuilds a stale copy when it has two segments or more to evaluate;
+# forget removes it.
 tm "$D" segment create vn 'country = "VN"' 2>/dev/null
+tm "$D" segment refresh
+tm "$D" segment eval 'country = "VN"' --explain | grep -q '^plan: stored results' || fail "one segment: no build"
+tm "$D" segment create th 'country = "TH"' 2>/dev/null
 tm "$D" segment refresh
 tm "$D" segment eval 'country = "VN"' --explain | grep -q '^plan: column copy' || fail "refresh did not rebuild"
 tm "$D" forget "$key" > /dev/null
