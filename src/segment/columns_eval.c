@@ -445,6 +445,21 @@ static size_t depth_of(const tamis_expr *e, int idx)
     return d + 1;
 }
 
+/* Marks the nodes evaluation reaches from idx. */
+static void mark_reached(const tamis_expr *e, int idx, bool *reached)
+{
+    const node *n = &e->nodes[idx];
+    reached[idx] = true;
+    if (n->a >= 0)
+        mark_reached(e, n->a, reached);
+    if (n->b >= 0)
+        mark_reached(e, n->b, reached);
+    if (n->c >= 0)
+        mark_reached(e, n->c, reached);
+    for (int i = 0; n->kind == N_IN && i < n->count; i++)
+        mark_reached(e, e->lists[n->first + i], reached);
+}
+
 static bool is_string_test(const tamis_expr *e, const node *n)
 {
     switch (n->kind) {
@@ -460,18 +475,23 @@ static int run_open(void *ctx, void **out, tamis_error *err)
 {
     run *r = ctx;
     worker *w = tamis_calloc(1, sizeof *w);
+    bool *reached = tamis_calloc(r->e->n, sizeof *reached);
     (void)err;
     w->c = r->c;
     w->e = r->e;
     w->as_of_ms = r->as_of_ms;
     w->lut = tamis_calloc(r->e->n, sizeof *w->lut);
     w->tags = tamis_calloc(r->e->n, sizeof *w->tags);
-    for (size_t i = 0; i < r->e->n; i++) {
+    mark_reached(r->e, r->e->root, reached);
+    for (size_t i = 0; i < r->e->n; i++) { /* tables for the nodes evaluation reaches */
+        if (!reached[i])
+            continue;
         if (is_string_test(r->e, &r->e->nodes[i]))
             w->lut[i] = tamis_malloc(LUT_SIZE);
         if (r->e->nodes[i].kind == N_HAS_TAG)
             w->tags[i] = tamis_malloc(r->c->chunk_uids / 8);
     }
+    tamis_free(reached);
     w->dcap = w->tcap = 3 * (r->depth + 2); /* 3 per level at most, and the root's */
     w->dpool = tamis_calloc(w->dcap * BLOCK, sizeof *w->dpool);
     w->tpool = tamis_calloc(w->tcap * BLOCK, 1);
