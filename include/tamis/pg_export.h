@@ -1,19 +1,25 @@
 /* pg_export.h — writing every scored user's results, and segment memberships, into
- * PostgreSQL tables (src/segment/pg_export.c, pg_schema.c, pg_copy.c; libpq).
+ * PostgreSQL tables (src/segment/pg_export.c, pg_schema.c, pg_known.c, pg_rows.c,
+ * pg_copy.c; libpq).
  *
  * `tamis export --to postgresql://…` calls tamis_pg_export. The schema (tables
- * tamis_users, tamis_segments, tamis_segment_members, tamis_exports) is created when
- * missing and documented in docs/EXPORT_POSTGRES.md; tamis_users has one column per
- * export column of include/tamis/columns.h. One export is one PostgreSQL transaction:
- * rows are COPYed into a temporary staging table, then upserted (rows whose values did
- * not change are not rewritten) and users no longer exported are deleted, so repeated
- * exports converge to exactly the exported users, and a failed export is rolled back
- * whole: the tables keep what the previous export wrote.
+ * tamis_users, tamis_segments, tamis_segment_members, tamis_exports; version 2) is
+ * created when missing, a version 1 schema converted, as docs/EXPORT_POSTGRES.md
+ * documents; tamis_users has one column per export column of include/tamis/columns.h.
+ * One export is one PostgreSQL transaction: the rows go in with COPY's binary format —
+ * straight into tamis_users when it is empty, else into a temporary staging table that
+ * is merged into it (only rows whose values changed get a new exported_at) — users no
+ * longer exported are deleted, so repeated exports converge to exactly the exported
+ * users, and a failed export is rolled back whole: the tables keep what the previous
+ * export wrote. Each row carries a fingerprint of its values (row_hash); a user whose
+ * stored row is as a committed export wrote it and has the same fingerprint is not
+ * sent again.
  *
  * Segments (saved audiences, src/segment/) are written through tamis_pg_segment:
  * a name, the definition text and the member user keys. Members reference
  * tamis_users (ON DELETE CASCADE), so an erased user leaves every segment at the next
- * export. Nothing is kept between calls; the connection is closed before returning. */
+ * export. Nothing is kept between calls; the connection is closed before returning.
+ * Needs PostgreSQL 13 or later (pg_current_xact_id). */
 #ifndef TAMIS_PG_EXPORT_H
 #define TAMIS_PG_EXPORT_H
 
@@ -60,15 +66,20 @@ typedef struct tamis_pg_export_options {
 } tamis_pg_export_options;
 
 typedef struct tamis_pg_export_stats {
-    uint64_t rows;      /* users written to the staging table */
+    uint64_t rows;      /* users exported */
+    uint64_t sent;      /* of them, rows sent to the server (the others were unchanged) */
     uint64_t inserted;  /* new in tamis_users */
     uint64_t updated;   /* existing rows whose values changed */
-    uint64_t unchanged; /* existing rows left as they were */
+    uint64_t unchanged; /* existing rows whose values did not change */
     uint64_t deleted;   /* rows of users no longer exported */
     uint64_t segments;  /* segments written */
     uint64_t members_added, members_removed, members_skipped;
     uint64_t segments_dropped; /* by prune_segments */
     double seconds;            /* wall time of the whole export */
+    /* where the wall time went: tables created, upgraded and locked; keys and
+     * fingerprints of the stored rows read; rows rendered and COPYed; the merge (a
+     * new table's primary key, deletions, update, insert); segments; COMMIT */
+    double schema_seconds, read_seconds, copy_seconds, merge_seconds, segments_seconds, commit_seconds;
 } tamis_pg_export_stats;
 
 /* Exports every scored user of store (scores as stored by `tamis score`, rendered

@@ -132,6 +132,11 @@ static int export_pg(tamis_store *store, const tamis_model_config *cfg, const ex
             (unsigned long long)st.rows, (unsigned long long)st.inserted, (unsigned long long)st.updated,
             (unsigned long long)st.unchanged, (unsigned long long)st.deleted, st.seconds,
             (unsigned long long)st.segments);
+    fprintf(stderr,
+            "export: %llu row(s) sent; schema %.2f s, read %.2f s, copy %.2f s, merge %.2f s, segments %.2f s,"
+            " commit %.2f s\n",
+            (unsigned long long)st.sent, st.schema_seconds, st.read_seconds, st.copy_seconds, st.merge_seconds,
+            st.segments_seconds, st.commit_seconds);
     return TAMIS_EXIT_OK;
 }
 

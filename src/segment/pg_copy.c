@@ -1,47 +1,46 @@
-/* pg_copy.c — the COPY streams of the PostgreSQL export (see pg_int.h): every scored
- * user's row into the users' staging table, and segment memberships into theirs.
+/* pg_copy.c — the COPY streams of the PostgreSQL export (see pg_int.h): a stdio
+ * stream over COPY FROM STDIN (the users' rows in binary, pg_rows.c; the keys of
+ * users to delete, pg_known.c; segment memberships, here), and a reader of COPY TO
+ * STDOUT in binary (the rows tamis_users holds, pg_known.c).
  *
- * Rows are rendered by the threaded results renderer (src/model/results.h) into a
- * stdio stream whose writes go to PQputCopyData (fopencookie), so rendering runs on
- * several cores while the calling thread alone talks to the server.
+ * The stream is a fopencookie whose writes go to PQputCopyData, so the rows rendered
+ * in worker threads reach the server from the calling thread alone.
  *
- * The format is COPY's CSV with \x01 as the quote character (PG_COPY_OPTIONS): text
- * values are quoted with it (a \x01 inside doubled, so an empty string is not NULL);
- * an empty field is NULL; numbers, booleans and times are written bare; JSON values
- * (hour histogram, reasons, platforms) are written as tamis_render_json renders them,
- * quoted. Valid JSON never holds a raw control character (RFC 8259 escapes them), so
- * it needs no second escaping pass — the reason for \x01 instead of '"'. */
+ * Segment memberships go as COPY's CSV with \x01 as the quote character
+ * (PG_COPY_OPTIONS): text values are quoted with it (a \x01 inside doubled, so an
+ * empty string is not NULL). */
 #define _GNU_SOURCE /* fopencookie; the *_unlocked stdio calls: one thread per stream */
+#include <arpa/inet.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "model/render.h"
-#include "model/results.h"
 #include "segment/pg_int.h"
 #include "tamis/alloc.h"
-#include "tamis/columns.h"
 
 #define fputc(c, f) fputc_unlocked((c), (f))
+#define fwrite(p, n, m, f) fwrite_unlocked((p), (n), (m), (f))
 
 /* Bytes handed to PQputCopyData at once (it takes an int), and the stream's buffer. */
 #define PG_COPY_PIECE (1u << 20)
 #define PG_COPY_BUFFER (1u << 20)
 
-/* ---- a stdio stream over COPY FROM STDIN ---------------------------------------- */
+/* The binary format's header: signature, flags (none), header extension length (0);
+ * and its trailer, a field count of -1. */
+static const char BINARY_SIGNATURE[11] = "PGCOPY\n\377\r\n";
+#define BINARY_HEADER_LEN 19
+/* Most fields of a row read from COPY TO. */
+#define COPY_OUT_FIELDS_MAX 8
 
-typedef struct copy_sink {
-    PGconn *conn;
-    bool failed; /* PQputCopyData failed: the connection's message says why */
-} copy_sink;
+/* ---- COPY FROM STDIN ---------------------------------------------------------------- */
 
 static ssize_t sink_write(void *cookie, const char *buf, size_t size)
 {
-    copy_sink *s = cookie;
+    pg_copy_in *cs = cookie;
     for (size_t done = 0; done < size;) {
         size_t n = size - done < PG_COPY_PIECE ? size - done : PG_COPY_PIECE;
-        if (PQputCopyData(s->conn, buf + done, (int)n) != 1) {
-            s->failed = true;
+        if (PQputCopyData(cs->conn, buf + done, (int)n) != 1) {
+            cs->failed = true;
             return 0; /* fopencookie: 0 is a write error */
         }
         done += n;
@@ -49,29 +48,22 @@ static ssize_t sink_write(void *cookie, const char *buf, size_t size)
     return (ssize_t)size;
 }
 
-typedef struct copy_stream {
-    copy_sink sink;
-    FILE *f;
-    char *buf;
-} copy_stream;
-
-/* Sends `COPY table (columns) FROM STDIN` (sql) and opens the stream over it. On
- * failure no COPY is left in progress. */
-static int copy_begin(PGconn *conn, const char *sql, const char *step, copy_stream *cs, tamis_error *err)
+int pg_copy_in_begin(PGconn *conn, const char *sql, bool binary, const char *step, pg_copy_in *cs, tamis_error *err)
 {
     static const cookie_io_functions_t io = {.write = sink_write};
+    static const unsigned char header[BINARY_HEADER_LEN - sizeof BINARY_SIGNATURE] = {0};
     PGresult *res = PQexec(conn, sql);
     int rc = 0;
 
     memset(cs, 0, sizeof *cs);
-    cs->sink.conn = conn;
+    cs->conn = conn;
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         rc = pg_fail(conn, res, step, err);
         PQclear(res);
         return rc;
     }
     PQclear(res);
-    if (!(cs->f = fopencookie(&cs->sink, "w", io))) {
+    if (!(cs->f = fopencookie(cs, "w", io))) {
         PQputCopyEnd(conn, "tamis: could not open a stream");
         while ((res = PQgetResult(conn)))
             PQclear(res);
@@ -79,36 +71,126 @@ static int copy_begin(PGconn *conn, const char *sql, const char *step, copy_stre
     }
     cs->buf = tamis_malloc(PG_COPY_BUFFER);
     setvbuf(cs->f, cs->buf, _IOFBF, PG_COPY_BUFFER);
+    if (binary) {
+        fwrite(BINARY_SIGNATURE, 1, sizeof BINARY_SIGNATURE, cs->f);
+        fwrite(header, 1, sizeof header, cs->f);
+    }
     return 0;
 }
 
-/* Flushes and closes the stream, ends the COPY — aborted with our message when rc
- * says we failed — and collects the server's answer. Returns the first failure; when
- * sending failed because the server had refused the data (it stops reading the
- * stream and answers with an error), the server's error is the one reported. */
-static int copy_end(PGconn *conn, copy_stream *cs, const char *step, int rc, tamis_error *err)
+int pg_copy_in_write_error(pg_copy_in *cs, const char *step, tamis_error *err)
 {
+    return cs->failed ? pg_fail(cs->conn, NULL, step, err) : tamis_error_set(err, TAMIS_EIO, "%s: write failed", step);
+}
+
+int pg_copy_in_end(pg_copy_in *cs, bool binary, const char *step, int rc, tamis_error *err)
+{
+    static const unsigned char trailer[2] = {0xFF, 0xFF};
     PGresult *res;
 
+    if (rc == 0 && binary && fwrite(trailer, 1, sizeof trailer, cs->f) != sizeof trailer)
+        rc = pg_copy_in_write_error(cs, step, err);
     if (cs->f && fclose(cs->f) != 0 && rc == 0)
-        rc = cs->sink.failed ? pg_fail(conn, NULL, step, err)
-                             : tamis_error_set(err, TAMIS_EIO, "%s: write failed", step);
+        rc = pg_copy_in_write_error(cs, step, err);
     cs->f = NULL;
     tamis_free(cs->buf);
     cs->buf = NULL;
-    if (PQputCopyEnd(conn, rc ? "tamis: export aborted" : NULL) != 1 && rc == 0)
-        rc = pg_fail(conn, NULL, step, err);
-    while ((res = PQgetResult(conn))) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && (rc == 0 || cs->sink.failed)) {
-            rc = pg_fail(conn, res, step, err);
-            cs->sink.failed = false; /* the first server error is the reason */
+    if (PQputCopyEnd(cs->conn, rc ? "tamis: export aborted" : NULL) != 1 && rc == 0)
+        rc = pg_fail(cs->conn, NULL, step, err);
+    while ((res = PQgetResult(cs->conn))) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && (rc == 0 || cs->failed)) {
+            rc = pg_fail(cs->conn, res, step, err);
+            cs->failed = false; /* the first server error is the reason */
         }
         PQclear(res);
     }
     return rc;
 }
 
-/* ---- values ----------------------------------------------------------------------- */
+/* ---- COPY TO STDOUT, binary ------------------------------------------------------- */
+
+static uint32_t get_u32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return ntohl(v);
+}
+
+/* One message of the stream: a tuple (after the header, on the first message), or
+ * the trailer. *done when the trailer was read. */
+static int copy_out_message(const char *msg, int len, bool first, int max_fields, pg_copy_row_fn fn, void *ctx,
+                            bool *done, const char *step, tamis_error *err)
+{
+    const char *data[COPY_OUT_FIELDS_MAX];
+    int32_t flen[COPY_OUT_FIELDS_MAX];
+    const char *p = msg, *end = msg + len;
+    int16_t n;
+
+    if (first) {
+        if (len < BINARY_HEADER_LEN || memcmp(p, BINARY_SIGNATURE, sizeof BINARY_SIGNATURE) != 0)
+            return tamis_error_set(err, TAMIS_EDB, "%s: the server did not send COPY's binary header", step);
+        uint32_t ext = get_u32(p + 15);
+        if (ext > (uint32_t)(len - BINARY_HEADER_LEN))
+            return tamis_error_set(err, TAMIS_EDB, "%s: a COPY header extension of %u bytes", step, ext);
+        p += BINARY_HEADER_LEN + ext;
+    }
+    if (end - p < 2)
+        return tamis_error_set(err, TAMIS_EDB, "%s: a COPY message of %d bytes", step, len);
+    n = (int16_t)(((unsigned char)p[0] << 8) | (unsigned char)p[1]);
+    p += 2;
+    if (n == -1) {
+        *done = true;
+        return 0;
+    }
+    if (n < 0 || n > max_fields || n > COPY_OUT_FIELDS_MAX)
+        return tamis_error_set(err, TAMIS_EDB, "%s: a row of %d fields (at most %d expected)", step, n, max_fields);
+    for (int i = 0; i < n; i++) {
+        if (end - p < 4)
+            return tamis_error_set(err, TAMIS_EDB, "%s: a row cut short", step);
+        flen[i] = (int32_t)get_u32(p);
+        p += 4;
+        if (flen[i] < -1 || (flen[i] > 0 && end - p < flen[i]))
+            return tamis_error_set(err, TAMIS_EDB, "%s: a field of %d bytes in a row cut short", step, flen[i]);
+        data[i] = flen[i] < 0 ? NULL : p;
+        p += flen[i] > 0 ? flen[i] : 0;
+    }
+    return fn(ctx, n, data, flen, err);
+}
+
+int pg_copy_out(PGconn *conn, const char *sql, const char *step, int max_fields, pg_copy_row_fn fn, void *ctx,
+                tamis_error *err)
+{
+    PGresult *res = PQexec(conn, sql);
+    bool first = true, done = false;
+    int rc = 0, len;
+    char *msg;
+
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        rc = pg_fail(conn, res, step, err);
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    /* every message is read, even after a failure: the connection must leave COPY */
+    while ((len = PQgetCopyData(conn, &msg, 0)) > 0) {
+        if (rc == 0 && !done)
+            rc = copy_out_message(msg, len, first, max_fields, fn, ctx, &done, step, err);
+        first = false;
+        PQfreemem(msg);
+    }
+    if (len == -2 && rc == 0)
+        rc = pg_fail(conn, NULL, step, err);
+    while ((res = PQgetResult(conn))) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+            rc = pg_fail(conn, res, step, err);
+        PQclear(res);
+    }
+    if (rc == 0 && !done)
+        rc = tamis_error_set(err, TAMIS_EDB, "%s: the COPY ended without its trailer", step);
+    return rc;
+}
+
+/* ---- segment memberships ---------------------------------------------------------- */
 
 static void put_quoted(FILE *out, const char *s)
 {
@@ -121,77 +203,12 @@ static void put_quoted(FILE *out, const char *s)
     fputc(PG_COPY_QUOTE, out);
 }
 
-static void put_value(FILE *out, const tamis_value *v, const tamis_export_row *row)
-{
-    switch (v->type) {
-    case TAMIS_V_NULL: break;
-    case TAMIS_V_STRING: put_quoted(out, v->s); break;
-    case TAMIS_V_HIST:
-    case TAMIS_V_REASONS:
-    case TAMIS_V_PLATFORMS:
-        fputc(PG_COPY_QUOTE, out);
-        tamis_render_json(out, v, row);
-        fputc(PG_COPY_QUOTE, out);
-        break;
-    default: tamis_render_csv(out, v, row); break; /* bool, number, time: bare */
-    }
-}
-
-typedef struct copy_users_ctx {
-    const pg_columns *pc;
-    const bool *tiers;
-} copy_users_ctx;
-
-/* One user's line (a tamis_result_render_fn: runs in worker threads, reads ctx only). */
-static int copy_row(const void *vctx, tamis_results_reader *rd, FILE *out, uint64_t *rows)
-{
-    const copy_users_ctx *x = vctx;
-    if (x->tiers && !x->tiers[rd->result.tier])
-        return 0;
-    for (size_t i = 0; i < x->pc->n; i++) {
-        tamis_value v;
-        tamis_column_value(x->pc->cols[i], &rd->row, &v);
-        if (i)
-            fputc(',', out);
-        put_value(out, &v, &rd->row);
-    }
-    fputc('\n', out);
-    (*rows)++;
-    return ferror(out) ? TAMIS_EIO : 0;
-}
-
-/* ---- the two COPYs ---------------------------------------------------------------- */
-
-int pg_copy_users(PGconn *conn, tamis_store *store, const tamis_model_config *cfg, const pg_columns *pc,
-                  const tamis_pg_export_options *opt, uint64_t *rows, tamis_error *err)
-{
-    static const char step[] = "copying users into the staging table";
-    copy_users_ctx x = {pc, opt->tiers};
-    copy_stream cs;
-    pg_sql sql = {0};
-    int rc;
-
-    *rows = 0;
-    pg_sql_add(&sql, "COPY " PG_USERS_STAGE " (");
-    for (size_t i = 0; i < pc->n; i++)
-        pg_sql_add(&sql, "%s\"%s\"", i ? ", " : "", pg_column_sql_name(pc->cols[i]));
-    pg_sql_add(&sql, ") FROM STDIN WITH " PG_COPY_OPTIONS);
-    rc = copy_begin(conn, sql.buf, step, &cs, err);
-    pg_sql_free(&sql);
-    if (rc)
-        return rc;
-    rc = tamis_results_render(store, cfg, opt->threads ? opt->threads : 1, copy_row, &x, cs.f, rows, err);
-    if (rc && cs.sink.failed)
-        rc = pg_fail(conn, NULL, step, err); /* the server's reason, not "write failed" */
-    return copy_end(conn, &cs, step, rc, err);
-}
-
 int pg_copy_members(PGconn *conn, const tamis_pg_segment *segs, size_t n, tamis_error *err)
 {
     static const char step[] = "copying segment members into the staging table";
-    copy_stream cs;
-    int rc = copy_begin(conn, "COPY " PG_MEMBERS_STAGE " (segment, user_key) FROM STDIN WITH " PG_COPY_OPTIONS, step,
-                        &cs, err);
+    pg_copy_in cs;
+    int rc = pg_copy_in_begin(conn, "COPY " PG_MEMBERS_STAGE " (segment, user_key) FROM STDIN WITH " PG_COPY_OPTIONS,
+                              false, step, &cs, err);
 
     for (size_t i = 0; rc == 0 && i < n; i++) {
         for (size_t k = 0; rc == 0 && k < segs[i].n_users; k++) {
@@ -204,9 +221,8 @@ int pg_copy_members(PGconn *conn, const tamis_pg_segment *segs, size_t n, tamis_
             put_quoted(cs.f, segs[i].user_keys[k]);
             fputc('\n', cs.f);
             if (ferror(cs.f))
-                rc = cs.sink.failed ? pg_fail(conn, NULL, step, err)
-                                    : tamis_error_set(err, TAMIS_EIO, "%s: write failed", step);
+                rc = pg_copy_in_write_error(&cs, step, err);
         }
     }
-    return cs.f ? copy_end(conn, &cs, step, rc, err) : rc;
+    return cs.f ? pg_copy_in_end(&cs, false, step, rc, err) : rc;
 }

@@ -1,11 +1,15 @@
 /* pg_export.c — `tamis export --to postgresql://…` (include/tamis/pg_export.h): one
  * connection, one transaction. In order: an advisory lock (concurrent exports into
- * one database take turns), the tables created when missing (pg_schema.c), the
- * users COPYed into a TEMP staging table (pg_copy.c), merged into tamis_users
- * (upsert, then deletion of users no longer exported), the given segments merged
- * likewise, the export recorded in tamis_exports, COMMIT. The first failure rolls
- * everything back — DDL included, PostgreSQL's DDL being transactional — so the
- * tables keep what the previous export wrote. */
+ * one database take turns), the tables created or brought to the current schema
+ * version and tamis_users locked against other writers (pg_schema.c), the keys and
+ * fingerprints of the rows tamis_users holds read back (pg_known.c), the users COPYed
+ * in binary (pg_rows.c) — straight into tamis_users when it is empty, else into a
+ * TEMP staging table, skipping users whose stored row is trusted and unchanged —
+ * users no longer exported deleted, the staged rows merged (update, insert), the
+ * given segments merged likewise, the export recorded in tamis_exports, COMMIT. The
+ * first failure rolls everything back — DDL included, PostgreSQL's DDL being
+ * transactional — so the tables keep what the previous export wrote. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +66,15 @@ static int check_segments(const tamis_pg_export_options *opt, tamis_error *err)
 
 /* ---- connection ----------------------------------------------------------------- */
 
+/* Settings of the export's session, which any user may make. CREATE ... IF NOT EXISTS
+ * says NOTICE when a table exists: not news. No JIT: compiling the merge's comparison
+ * of some 70 columns takes longer than running it. Memory for the merge's joins, for
+ * the sort that builds a new table's primary key, and for the TEMP staging table's
+ * pages (temp_buffers counts only before the session's first TEMP table). */
+#define SESSION_SETTINGS                                                                                               \
+    "SET client_min_messages = warning; SET jit = off; SET work_mem = '64MB';"                                         \
+    " SET maintenance_work_mem = '256MB'; SET temp_buffers = '128MB'"
+
 /* conninfo goes last as dbname (expanded when a URL or key=value string), so what it
  * sets overrides the defaults before it. */
 static int pg_connect(const char *conninfo, PGconn **out, tamis_error *err)
@@ -80,8 +93,8 @@ static int pg_connect(const char *conninfo, PGconn **out, tamis_error *err)
         rc = pg_fail(conn, NULL, "connecting", err);
     else if (PQsetClientEncoding(conn, "UTF8") != 0)
         rc = pg_fail(conn, NULL, "setting the client encoding to UTF8", err);
-    else /* CREATE ... IF NOT EXISTS says NOTICE when a table exists: not news */
-        rc = pg_exec(conn, "SET client_min_messages = warning", "configuring the session", NULL, err);
+    else
+        rc = pg_exec(conn, SESSION_SETTINGS, "configuring the session", NULL, err);
     if (rc)
         PQfinish(conn);
     else
@@ -192,6 +205,8 @@ int pg_merge_segments(PGconn *conn, const tamis_pg_export_options *opt, tamis_pg
 
 /* ---- the export ----------------------------------------------------------------- */
 
+/* The row of tamis_exports, with the transaction's id: the rows this transaction
+ * writes are trusted by the next export only if this row is committed with them. */
 static int record_export(PGconn *conn, const pg_columns *pc, const tamis_pg_export_options *opt,
                          const tamis_pg_export_stats *st, tamis_error *err)
 {
@@ -219,7 +234,8 @@ static int record_export(PGconn *conn, const pg_columns *pc, const tamis_pg_expo
         vals[2 + i] = num[i];
     res = PQexecParams(conn,
                        "INSERT INTO " PG_EXPORTS " (exported_at, columns, tiers, users, inserted, updated,"
-                       " unchanged, deleted, segments, seconds) VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                       " unchanged, deleted, segments, seconds, xid) VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8,"
+                       " $9, pg_current_xact_id()::text::bigint)",
                        9, NULL, vals, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = pg_fail(conn, res, "recording the export", err);
@@ -242,21 +258,91 @@ static int commit(PGconn *conn, tamis_error *err)
     return rc;
 }
 
+/* The transaction's now() in PostgreSQL's binary form (microseconds since 2000), the
+ * exported_at of rows COPYed straight into tamis_users. */
+static int transaction_now(PGconn *conn, int64_t *out, tamis_error *err)
+{
+    PGresult *res = PQexecParams(conn, "SELECT now()", 0, NULL, NULL, NULL, NULL, 1);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = pg_fail(conn, res, "reading the time", err);
+    else if (PQntuples(res) != 1 || PQgetlength(res, 0, 0) != 8)
+        rc = tamis_error_set(err, TAMIS_EDB, "reading the time: an unexpected answer");
+    else {
+        uint32_t hi, lo;
+        memcpy(&hi, PQgetvalue(res, 0, 0), 4);
+        memcpy(&lo, PQgetvalue(res, 0, 0) + 4, 4);
+        *out = (int64_t)((uint64_t)ntohl(hi) << 32 | ntohl(lo));
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Seconds since *t, and *t moved to now: the phases of stats. */
+static double lap(double *t)
+{
+    double t1 = now_s(), d = t1 - *t;
+    *t = t1;
+    return d;
+}
+
+/* The users: read what tamis_users holds, send what differs, delete what is gone. */
+static int export_users(PGconn *conn, tamis_store *store, const tamis_model_config *cfg, const pg_columns *pc,
+                        const tamis_pg_export_options *opt, const pg_schema_state *ss, tamis_pg_export_stats *st,
+                        double *t, tamis_error *err)
+{
+    pg_known known;
+    pg_users_copy uc = {0};
+    int rc = 0;
+
+    memset(&known, 0, sizeof known);
+    if (!ss->users_created)
+        rc = pg_known_read(conn, &known, err);
+    st->read_seconds = lap(t);
+    if (rc == 0)
+        rc = transaction_now(conn, &uc.now_pg_us, err);
+    /* straight into the table when it is empty and its columns have the rows' types */
+    uc.direct = ss->users_created || (known.n == 0 && ss->types_match);
+    uc.freeze = ss->users_created;
+    uc.known = known.n ? &known : NULL;
+    if (rc == 0 && !uc.direct)
+        rc = pg_create_users_stage(conn, pc, err);
+    if (rc == 0)
+        rc = pg_copy_users(conn, store, cfg, pc, opt, &uc, err);
+    st->rows = uc.sent + uc.skipped;
+    st->sent = uc.sent;
+    st->unchanged = uc.skipped;
+    st->copy_seconds = lap(t);
+    if (rc == 0 && uc.direct)
+        st->inserted = uc.sent;
+    if (rc == 0 && ss->users_created)
+        rc = pg_finish_new_users(conn, err);
+    if (rc == 0 && known.n)
+        rc = pg_known_delete_unseen(conn, &known, &st->deleted, err);
+    if (rc == 0 && !uc.direct)
+        rc = pg_merge_users(conn, pc, uc.sent - uc.sent_new, uc.sent_new, st, err);
+    st->merge_seconds = lap(t);
+    pg_known_free(&known);
+    return rc;
+}
+
 static int export_in_txn(PGconn *conn, tamis_store *store, const tamis_model_config *cfg, const pg_columns *pc,
                          const tamis_pg_export_options *opt, tamis_pg_export_stats *st, double t0, tamis_error *err)
 {
+    pg_schema_state ss;
+    double t = t0;
     int rc = pg_exec(conn, "SELECT pg_advisory_xact_lock(hashtext('tamis export'))",
                      "waiting for another tamis export into this database", NULL, err);
+
     if (rc == 0)
-        rc = pg_ensure_schema(conn, pc->sql_type, err);
+        rc = pg_prepare_schema(conn, pc, &ss, err);
+    st->schema_seconds = lap(&t);
     if (rc == 0)
-        rc = pg_create_users_stage(conn, pc, err);
-    if (rc == 0)
-        rc = pg_copy_users(conn, store, cfg, pc, opt, &st->rows, err);
-    if (rc == 0)
-        rc = pg_merge_users(conn, pc, st, err);
+        rc = export_users(conn, store, cfg, pc, opt, &ss, st, &t, err);
     if (rc == 0)
         rc = pg_merge_segments(conn, opt, st, err);
+    st->segments_seconds = lap(&t);
     st->seconds = now_s() - t0;
     if (rc == 0)
         rc = record_export(conn, pc, opt, st, err);
@@ -266,8 +352,8 @@ static int export_in_txn(PGconn *conn, tamis_store *store, const tamis_model_con
 int tamis_pg_export(const char *conninfo, tamis_store *store, const tamis_model_config *cfg,
                     const tamis_pg_export_options *opt, tamis_pg_export_stats *stats, tamis_error *err)
 {
-    double t0 = now_s();
-    const char **types = tamis_calloc(tamis_column_count(), sizeof *types);
+    double t0 = now_s(), t;
+    pg_coltype *types = tamis_calloc(tamis_column_count(), sizeof *types);
     size_t *all = NULL;
     pg_columns pc = {opt->cols, opt->n_cols, types};
     PGconn *conn = NULL;
@@ -290,10 +376,12 @@ int tamis_pg_export(const char *conninfo, tamis_store *store, const tamis_model_
         rc = pg_connect(conninfo, &conn, err);
     if (rc == 0 && (rc = pg_exec(conn, "BEGIN", "beginning a transaction", NULL, err)) == 0) {
         rc = export_in_txn(conn, store, cfg, &pc, opt, stats, t0, err);
+        t = now_s();
         if (rc == 0)
             rc = commit(conn, err);
         else if (PQstatus(conn) == CONNECTION_OK)
             PQclear(PQexec(conn, "ROLLBACK")); /* best effort: closing the connection rolls back too */
+        stats->commit_seconds = lap(&t);
     }
     PQfinish(conn);
     tamis_free(all);
