@@ -158,6 +158,58 @@ static void json_i32_or_null(FILE *out, int32_t i)
         put_int(out, i);
 }
 
+/* ,"key": (a member after the object's first, which is has_identity). */
+static void key(FILE *out, const char *name)
+{
+    fprintf(out, ",\"%s\":", name);
+}
+
+void tamis_render_platforms_json(FILE *out, const tamis_export_row *row, bool omit_nulls)
+{
+    const tamis_features *f = row->features;
+    fputc('{', out);
+    for (uint8_t i = 0; i < f->n_platforms; i++) {
+        const tamis_platform_features *p = &f->platforms[i];
+        const char *consent = tamis_platform_consent(p);
+        const double rates[4] = {p->reply_rate_30, p->delivery_rate_30, p->read_rate_30, p->click_rate_30};
+        static const char *const rate_names[4] = {"reply_rate_30", "delivery_rate_30", "read_rate_30",
+                                                  "click_rate_30"};
+        if (i)
+            fputc(',', out);
+        tamis_render_json_string(out, pname(row, p->platform));
+        fprintf(out, ":{\"has_identity\":%s,\"activity_30\":%u,\"outbound_sent_30\":%u,\"delivered_30\":%u,"
+                     "\"read_30\":%u,\"reply_30\":%u,\"click_30\":%u",
+                p->has_identity ? "true" : "false", p->activity_30, p->outbound_sent_30, p->delivered_30, p->read_30,
+                p->reply_30, p->click_30);
+        for (int k = 0; k < 4; k++)
+            if (!omit_nulls || rates[k] == rates[k]) {
+                key(out, rate_names[k]);
+                json_num_or_null(out, rates[k]);
+            }
+        if (!omit_nulls || p->days_since_seen != TAMIS_NULL_I32) {
+            key(out, "days_since_seen");
+            json_i32_or_null(out, p->days_since_seen);
+        }
+        fprintf(out, ",\"consecutive_failures\":%u", p->consecutive_failures);
+        if (!omit_nulls || p->last_failure_reason[0]) {
+            key(out, "last_failure_reason");
+            if (p->last_failure_reason[0])
+                tamis_render_json_string(out, p->last_failure_reason);
+            else
+                fputs("null", out);
+        }
+        if (!omit_nulls || consent) {
+            key(out, "consent");
+            if (consent)
+                tamis_render_json_string(out, consent);
+            else
+                fputs("null", out);
+        }
+        fprintf(out, ",\"usable\":%s}", p->usable ? "true" : "false");
+    }
+    fputc('}', out);
+}
+
 void tamis_render_json(FILE *out, const tamis_value *v, const tamis_export_row *row)
 {
     const tamis_features *f = row->features;
@@ -184,41 +236,7 @@ void tamis_render_json(FILE *out, const tamis_value *v, const tamis_export_row *
         }
         fputc(']', out);
         break;
-    case TAMIS_V_PLATFORMS:
-        fputc('{', out);
-        for (uint8_t i = 0; i < f->n_platforms; i++) {
-            const tamis_platform_features *p = &f->platforms[i];
-            const char *consent = tamis_platform_consent(p);
-            if (i)
-                fputc(',', out);
-            tamis_render_json_string(out, pname(row, p->platform));
-            fprintf(out, ":{\"has_identity\":%s,\"activity_30\":%u,\"outbound_sent_30\":%u,\"delivered_30\":%u,"
-                         "\"read_30\":%u,\"reply_30\":%u,\"click_30\":%u,\"reply_rate_30\":",
-                    p->has_identity ? "true" : "false", p->activity_30, p->outbound_sent_30, p->delivered_30,
-                    p->read_30, p->reply_30, p->click_30);
-            json_num_or_null(out, p->reply_rate_30);
-            fputs(",\"delivery_rate_30\":", out);
-            json_num_or_null(out, p->delivery_rate_30);
-            fputs(",\"read_rate_30\":", out);
-            json_num_or_null(out, p->read_rate_30);
-            fputs(",\"click_rate_30\":", out);
-            json_num_or_null(out, p->click_rate_30);
-            fputs(",\"days_since_seen\":", out);
-            json_i32_or_null(out, p->days_since_seen);
-            fprintf(out, ",\"consecutive_failures\":%u,\"last_failure_reason\":", p->consecutive_failures);
-            if (p->last_failure_reason[0])
-                tamis_render_json_string(out, p->last_failure_reason);
-            else
-                fputs("null", out);
-            fputs(",\"consent\":", out);
-            if (consent)
-                tamis_render_json_string(out, consent);
-            else
-                fputs("null", out);
-            fprintf(out, ",\"usable\":%s}", p->usable ? "true" : "false");
-        }
-        fputc('}', out);
-        break;
+    case TAMIS_V_PLATFORMS: tamis_render_platforms_json(out, row, false); break;
     }
 }
 

@@ -16,6 +16,10 @@
 void tamis_render_csv(FILE *out, const tamis_value *v, const tamis_export_row *row);
 /* One JSON value. */
 void tamis_render_json(FILE *out, const tamis_value *v, const tamis_export_row *row);
+/* The platforms column as a JSON object (what tamis_render_json writes for it); with
+ * omit_nulls, members whose value is null are left out (PostgreSQL's ->> gives NULL
+ * for them all the same, and the export sends a third fewer bytes). */
+void tamis_render_platforms_json(FILE *out, const tamis_export_row *row, bool omit_nulls);
 /* A JSON string literal with escapes. */
 /* s as one CSV field: quoted (quotes doubled) when it holds a comma, quote or line break. */
 void tamis_render_csv_string(FILE *out, const char *s);

@@ -32,7 +32,7 @@
 
 /* Changes when the encoding of a value changes: every stored fingerprint then
  * differs, and the next export compares every row. */
-#define ROW_ENCODING_VERSION "tamis-pg-row-2"
+#define ROW_ENCODING_VERSION "tamis-pg-row-3"
 /* 1970-01-01 minus 2000-01-01, PostgreSQL's epoch, in milliseconds. */
 #define PG_EPOCH_MS 946684800000LL
 
@@ -117,7 +117,10 @@ static int put_json(pg_row_scratch *s, const tamis_value *v, const tamis_export_
     off_t n;
 
     rewind(s->json);
-    tamis_render_json(s->json, v, row);
+    if (v->type == TAMIS_V_PLATFORMS)
+        tamis_render_platforms_json(s->json, row, true); /* null members left out */
+    else
+        tamis_render_json(s->json, v, row);
     if (fflush(s->json) != 0 || ferror(s->json) || (n = ftello(s->json)) < 0)
         return tamis_error_set(err, TAMIS_EIO, "user %s: cannot render a JSON value", row->user);
     if ((uint64_t)n > PG_ROW_MAX)

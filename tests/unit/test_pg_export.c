@@ -98,7 +98,10 @@ static char *json_text(const tamis_value *v, const tamis_export_row *row)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     assert_non_null(f);
-    tamis_render_json(f, v, row);
+    if (v->type == TAMIS_V_PLATFORMS)
+        tamis_render_platforms_json(f, row, true); /* null members left out */
+    else
+        tamis_render_json(f, v, row);
     fclose(f);
     return text;
 }
@@ -155,7 +158,7 @@ static void test_row_fields(void **state)
             assert_int_equal(len, (int32_t)strlen(v.s));
             assert_memory_equal(p, v.s, (size_t)len);
             break;
-        default: { /* JSON: the text ndjson has */
+        default: { /* JSON: the text ndjson has (platforms without null members) */
             char *want = json_text(&v, &x->row);
             assert_int_equal(len, (int32_t)strlen(want));
             assert_memory_equal(p, want, (size_t)len);
