@@ -161,7 +161,9 @@ static void json_i32_or_null(FILE *out, int32_t i)
 /* ,"key": (a member after the object's first, which is has_identity). */
 static void key(FILE *out, const char *name)
 {
-    fprintf(out, ",\"%s\":", name);
+    fputs(",\"", out);
+    fputs(name, out);
+    fputs("\":", out);
 }
 
 void tamis_render_platforms_json(FILE *out, const tamis_export_row *row, bool omit_nulls)
@@ -177,10 +179,13 @@ void tamis_render_platforms_json(FILE *out, const tamis_export_row *row, bool om
         if (i)
             fputc(',', out);
         tamis_render_json_string(out, pname(row, p->platform));
-        fprintf(out, ":{\"has_identity\":%s,\"activity_30\":%u,\"outbound_sent_30\":%u,\"delivered_30\":%u,"
-                     "\"read_30\":%u,\"reply_30\":%u,\"click_30\":%u",
-                p->has_identity ? "true" : "false", p->activity_30, p->outbound_sent_30, p->delivered_30, p->read_30,
-                p->reply_30, p->click_30);
+        fputs(p->has_identity ? ":{\"has_identity\":true" : ":{\"has_identity\":false", out);
+        put_sep_uint(out, ",\"activity_30\":", p->activity_30);
+        put_sep_uint(out, ",\"outbound_sent_30\":", p->outbound_sent_30);
+        put_sep_uint(out, ",\"delivered_30\":", p->delivered_30);
+        put_sep_uint(out, ",\"read_30\":", p->read_30);
+        put_sep_uint(out, ",\"reply_30\":", p->reply_30);
+        put_sep_uint(out, ",\"click_30\":", p->click_30);
         for (int k = 0; k < 4; k++)
             if (!omit_nulls || rates[k] == rates[k]) {
                 key(out, rate_names[k]);
@@ -190,7 +195,7 @@ void tamis_render_platforms_json(FILE *out, const tamis_export_row *row, bool om
             key(out, "days_since_seen");
             json_i32_or_null(out, p->days_since_seen);
         }
-        fprintf(out, ",\"consecutive_failures\":%u", p->consecutive_failures);
+        put_sep_uint(out, ",\"consecutive_failures\":", p->consecutive_failures);
         if (!omit_nulls || p->last_failure_reason[0]) {
             key(out, "last_failure_reason");
             if (p->last_failure_reason[0])
@@ -205,7 +210,7 @@ void tamis_render_platforms_json(FILE *out, const tamis_export_row *row, bool om
             else
                 fputs("null", out);
         }
-        fprintf(out, ",\"usable\":%s}", p->usable ? "true" : "false");
+        fputs(p->usable ? ",\"usable\":true}" : ",\"usable\":false}", out);
     }
     fputc('}', out);
 }

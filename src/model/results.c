@@ -31,6 +31,10 @@ void tamis_results_reader_bind(tamis_results_reader *rd, tamis_txn *txn)
 
 void tamis_results_reader_free(tamis_results_reader *rd)
 {
+    if (rd->worker_data_free)
+        rd->worker_data_free(rd->worker_data);
+    rd->worker_data = NULL;
+    rd->worker_data_free = NULL;
     tamis_zone_cache_free(rd->zones);
     tamis_contact_free(&rd->contact);
 }

@@ -22,6 +22,10 @@ typedef struct tamis_results_reader {
     tamis_contact contact;
     tamis_export_row row;
     uint32_t uid;                   /* the user the fields above belong to */
+    /* A caller's state kept with the reader (a render function's buffers in each
+     * worker): freed by worker_data_free, if set, when the reader is. */
+    void *worker_data;
+    void (*worker_data_free)(void *data);
 } tamis_results_reader;
 
 /* Called per user with reader->row filled; non-zero stops (and is returned). */

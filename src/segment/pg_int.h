@@ -194,6 +194,7 @@ typedef struct pg_buf {
  * stream the JSON values are rendered into. */
 typedef struct pg_row_scratch {
     pg_buf row;
+    tamis_value *values; /* the row's columns (tamis_column_values) */
     FILE *json;
     char *json_text; /* open_memstream's buffer */
     size_t json_size;

@@ -13,11 +13,10 @@
  * tamis_users.row_hash; a user whose row is trusted (pg_known.c) and carries the
  * fingerprint of this export's row is not sent at all.
  *
- * Rows are encoded in the worker threads of tamis_results_render; each thread keeps
- * its buffers (pg_row_scratch) in thread-specific data, freed when the thread ends. */
+ * Rows are encoded in the worker threads of tamis_results_render; each worker keeps
+ * its buffers (pg_row_scratch) with its results reader, freed with it. */
 #define _GNU_SOURCE /* open_memstream; the *_unlocked stdio calls: one thread per stream */
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +82,7 @@ static void put_field_bytes(pg_buf *b, const void *p, size_t n)
 int pg_row_scratch_init(pg_row_scratch *s, tamis_error *err)
 {
     memset(s, 0, sizeof *s);
+    s->values = tamis_calloc(tamis_column_count(), sizeof *s->values);
     if (!(s->json = open_memstream(&s->json_text, &s->json_size)))
         return tamis_error_set(err, TAMIS_EIO, "cannot open a memory stream for JSON values");
     return 0;
@@ -94,6 +94,7 @@ void pg_row_scratch_free(pg_row_scratch *s)
         fclose(s->json);
     free(s->json_text); /* open_memstream's buffer, from libc */
     tamis_free(s->row.p);
+    tamis_free(s->values);
     memset(s, 0, sizeof *s);
 }
 
@@ -139,13 +140,13 @@ static int put_time(pg_buf *b, int64_t ms, const tamis_export_row *row, size_t c
     return 0;
 }
 
-/* One value of column col, which the column table gives as type t (or null). */
+/* The value of column col (s->values), which the column table gives as type t (or
+ * null). */
 static int put_value(pg_row_scratch *s, size_t col, const pg_coltype *t, const tamis_export_row *row, tamis_error *err)
 {
-    tamis_value v;
+    tamis_value v = s->values[col];
     uint64_t bits;
 
-    tamis_column_value(col, row, &v);
     if (v.type == TAMIS_V_STRING && !v.s)
         v.type = TAMIS_V_NULL;
     if (v.type == TAMIS_V_NULL) {
@@ -183,6 +184,7 @@ int pg_row_encode(pg_row_scratch *s, const pg_columns *pc, uint64_t seed, const 
     int rc = 0;
 
     s->row.len = 0;
+    tamis_column_values(row, s->values);
     put_be16(&s->row, (uint16_t)(pc->n + 2));
     for (size_t i = 0; i < pc->n && rc == 0; i++) {
         rc = put_value(s, pc->cols[i], &pc->type[pc->cols[i]], row, err);
@@ -196,36 +198,28 @@ int pg_row_encode(pg_row_scratch *s, const pg_columns *pc, uint64_t seed, const 
 
 /* ---- the users' COPY ---------------------------------------------------------------- */
 
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static bool scratch_key_made;
-
 static void scratch_destroy(void *p)
 {
     pg_row_scratch_free(p);
     tamis_free(p);
 }
 
-static void scratch_key_make(void)
+/* The worker's scratch, kept with its results reader (made on first use); NULL when
+ * it cannot be made. */
+static pg_row_scratch *scratch_of(tamis_results_reader *rd)
 {
-    scratch_key_made = pthread_key_create(&scratch_key, scratch_destroy) == 0;
-}
-
-/* The calling thread's scratch, made on first use; NULL when it cannot be. */
-static pg_row_scratch *scratch_of_thread(void)
-{
-    pg_row_scratch *s;
+    pg_row_scratch *s = rd->worker_data;
     tamis_error ignored;
 
-    if (pthread_once(&scratch_once, scratch_key_make) != 0 || !scratch_key_made)
-        return NULL;
-    if ((s = pthread_getspecific(scratch_key)))
+    if (s)
         return s;
     s = tamis_calloc(1, sizeof *s);
-    if (pg_row_scratch_init(s, &ignored) != 0 || pthread_setspecific(scratch_key, s) != 0) {
+    if (pg_row_scratch_init(s, &ignored) != 0) {
         scratch_destroy(s);
         return NULL;
     }
+    rd->worker_data = s;
+    rd->worker_data_free = scratch_destroy;
     return s;
 }
 
@@ -253,7 +247,7 @@ static int worker_fail(const users_ctx *x, int rc, const tamis_error *e)
 static int users_row(const void *vctx, tamis_results_reader *rd, FILE *out, uint64_t *rows)
 {
     const users_ctx *x = vctx;
-    pg_row_scratch *s = scratch_of_thread();
+    pg_row_scratch *s = scratch_of(rd);
     tamis_error e = {0};
     uint64_t fp;
     int64_t k = -1;
