@@ -92,8 +92,9 @@ int tamis_cmd_score(const tamis_cli *cli, int argc, char **argv)
     tamis_progress_free(opts.progress);
     if (rc == 0) { /* the segments' column copy follows the results */
         rc = tamis_segment_columns_refresh(store, cfg, opts.threads ? opts.threads : tamis_cpu_count(8), &err);
-        if (rc == TAMIS_EBUSY) { /* a writer came in between: segments read the results row by row */
-            fprintf(stderr, "score: warning: %s; the column copy for segments was not built\n", err.msg);
+        if (rc) { /* the results are stored: segments read them row by row meanwhile */
+            fprintf(stderr, "score: warning: the column copy for segments was not built: %s\n", err.msg);
+            memset(&err, 0, sizeof err);
             rc = 0;
         }
     }

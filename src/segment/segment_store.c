@@ -394,14 +394,12 @@ int tamis_segment_refresh(tamis_store *store, const tamis_model_config *cfg, con
     rc = list_in(t, &infos, &n, err);
     /* Two segments or more to evaluate: first bring the column copy up to date (a build
      * costs about two evaluations user by user; then each segment is a scan). Inside
-     * the write transaction no writer commits, so its readers all see one state; should
-     * the copy fail to build anyway (TAMIS_EBUSY), the segments are read row by row. */
+     * the write transaction no writer commits, so its readers all see one state. A
+     * copy that cannot be built (a full disk, say) only means the segments are read
+     * row by row; `tamis score` reports it. */
     if (rc == 0 && !name && n >= 2 &&
-        (rc = tamis_segment_columns_refresh(store, cfg, tamis_cpu_count(EVAL_MAX_THREADS), err)) ==
-            TAMIS_EBUSY) {
+        tamis_segment_columns_refresh(store, cfg, tamis_cpu_count(EVAL_MAX_THREADS), err) != TAMIS_OK)
         memset(err, 0, sizeof *err);
-        rc = TAMIS_OK;
-    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (name && strcmp(infos[i].name, name) != 0)
             continue;

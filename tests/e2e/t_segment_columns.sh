@@ -5,7 +5,7 @@
 # evaluated with the copy and without it (the file moved away), member for member.
 # The copy is built by `tamis score`, is not used once a contact changes (and the
 # change shows at once), is rebuilt by the next score, is ignored when damaged or
-# truncated, and `tamis forget` removes it.
+# truncated, a copy that cannot be written only warns, and `tamis forget` removes it.
 source "$(dirname "$0")/lib.sh"
 D=$T/d
 COLS=$D/segment-columns
@@ -114,7 +114,8 @@ grep -q '^1 users match' "$T/plan.txt" || fail "the new tag does not show: $(hea
 tm "$D" score -q --as-of 2026-10-20 --full
 tm "$D" segment eval 'has_tag("fresh-tag")' --explain > "$T/plan.txt"
 grep -q '^plan: column copy' "$T/plan.txt" || fail "score did not rebuild the copy: $(cat "$T/plan.txt")"
-tm "$D" segment eval 'has_tag("fresh-tag")' --format csv --columns user | grep -qx "$key" || fail "rebuilt copy"
+tm "$D" segment eval 'has_tag("fresh-tag")' --format csv --columns user > "$T/fresh.csv"
+grep -qx "$key" "$T/fresh.csv" || fail "rebuilt copy"
 
 # A damaged or truncated copy is not used, and answers stay right.
 want=$(tm "$D" segment eval 'score > 40 and country = "VN"')
@@ -132,14 +133,26 @@ grep -q '^plan: stored results, user by user' "$T/plan.txt" || fail "a truncated
 : > "$COLS"
 [ "$(tm "$D" segment eval 'score > 40 and country = "VN"')" = "$want" ] || fail "empty copy changed the answer"
 
+# A copy that cannot be written (a directory in its place) warns; the scores stand.
+rm -f "$COLS"
+mkdir "$COLS"
+tm "$D" score -q --as-of 2026-10-20 --full 2> "$T/warn.txt" || fail "score failed over an unwritable copy"
+grep -q '^score: warning: the column copy for segments was not built: cannot rename' "$T/warn.txt" ||
+    fail "no warning: $(cat "$T/warn.txt")"
+[ "$(tm "$D" segment eval 'score > 40 and country = "VN"')" = "$want" ] || fail "unwritable copy changed the answer"
+if compgen -G "$D/segment-columns.tmp*" > /dev/null; then fail "a temporary copy was left behind"; fi
+rmdir "$COLS"
+
 # segment refresh rebuilds a stale copy when it has two segments or more to evaluate;
 # forget removes it.
 tm "$D" segment create vn 'country = "VN"' 2>/dev/null
 tm "$D" segment refresh
-tm "$D" segment eval 'country = "VN"' --explain | grep -q '^plan: stored results' || fail "one segment: no build"
+tm "$D" segment eval 'country = "VN"' --explain > "$T/plan.txt"
+grep -q '^plan: stored results' "$T/plan.txt" || fail "one segment: no build"
 tm "$D" segment create th 'country = "TH"' 2>/dev/null
 tm "$D" segment refresh
-tm "$D" segment eval 'country = "VN"' --explain | grep -q '^plan: column copy' || fail "refresh did not rebuild"
+tm "$D" segment eval 'country = "VN"' --explain > "$T/plan.txt"
+grep -q '^plan: column copy' "$T/plan.txt" || fail "refresh did not rebuild"
 tm "$D" forget "$key" > /dev/null
 [ ! -e "$COLS" ] || fail "forget left the column copy"
 echo "t_segment_columns: ok"
